@@ -1,0 +1,3 @@
+from culturemesh.cli import main
+
+main()

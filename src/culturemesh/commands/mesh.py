@@ -1,0 +1,90 @@
+"""Verbs about the embedded mesh: up, mesh apply, mesh status, demo."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+
+from culturemesh.commands._common import echo_json, settings_of
+
+
+@click.command()
+@click.option("--port", type=int, default=None, help="Port of the broker ingress and admin API (env CULTUREMESH_PORT).")
+@click.pass_context
+def up(ctx: click.Context, port: int | None) -> None:
+    """Run the embedded mesh with every product under functions/ until stopped."""
+    from culturemesh.deploy import knative
+    from culturemesh.mesh.server import serve
+    from culturemesh.project import load_products
+
+    settings = settings_of(ctx).with_overrides(port=port)
+    products = load_products(settings.functions_dir)
+    settings.mesh_dir.mkdir(parents=True, exist_ok=True)
+    click.echo(f"culturemesh mesh on {settings.mesh_url} with {len(products)} product(s); Ctrl-C stops it", err=True)
+    asyncio.run(serve(settings, knative.objects(products, settings.project)))
+
+
+@click.group("mesh")
+def mesh_group() -> None:
+    """Configure and inspect the running embedded mesh."""
+
+
+@mesh_group.command("apply")
+@click.option("-f", "--filename", "paths", multiple=True, required=True, type=click.Path(exists=True, path_type=Path))
+@click.pass_context
+def mesh_apply(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+    """Load Knative Broker, Trigger and Service YAML (files or folders) into the running mesh."""
+    from culturemesh.mesh.client import MeshClient
+    from culturemesh.mesh.server import parse_manifests
+
+    settings = settings_of(ctx)
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.glob("*.y*ml")) if path.is_dir() else [path])
+    objects = [obj for file in files for obj in parse_manifests(file.read_text())]
+    for applied in MeshClient(settings.mesh_url, settings.ingress_url).apply(objects):
+        click.echo(f"applied {applied}")
+
+
+@mesh_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the raw status document.")
+@click.pass_context
+def mesh_status(ctx: click.Context, as_json: bool) -> None:
+    """Show brokers, triggers with their filters, queue depth, dead letters and running functions."""
+    from culturemesh.mesh.client import MeshClient
+
+    settings = settings_of(ctx)
+    status = MeshClient(settings.mesh_url, settings.ingress_url).status()
+    if as_json:
+        echo_json(status)
+        return
+    click.echo(f"mesh {settings.mesh_url}   brokers: {', '.join(status['brokers'])}")
+    click.echo("triggers:")
+    for trigger in status["triggers"]:
+        queue = trigger["queue"]
+        click.echo(
+            f"  {trigger['name']:<40} -> {trigger['subscriber']:<38} pending {queue.get('pending', 0)}"
+            f"  done {queue.get('done', 0)}  dead {queue.get('dead', 0)}"
+        )
+        click.echo(f"      filter {trigger['filter']}")
+    click.echo("running functions: " + (", ".join(r["service"] for r in status["running"]) or "none"))
+    for dead in status["dead_letters"]:
+        click.echo(f"dead letter: event {dead['id']} on {dead['trigger']} after {dead['attempts']} attempt(s): {dead['error']}")
+
+
+@click.command()
+@click.option("--keep", is_flag=True, help="Leave the mesh running after the demo.")
+@click.pass_context
+def demo(ctx: click.Context, keep: bool) -> None:
+    """The main job: start the mesh, upload sample data, show a consumer receiving the events."""
+    from culturemesh.demo import run_demo
+
+    run_demo(settings_of(ctx), keep=keep)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(up)
+    group.add_command(mesh_group)
+    group.add_command(demo)

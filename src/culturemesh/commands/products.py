@@ -1,0 +1,139 @@
+"""Verbs about data products: validate, run, upload, read, build."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from culturemesh import events
+from culturemesh.commands._common import echo_json, settings_of
+from culturemesh.descriptor import Descriptor, load_descriptor
+from culturemesh.errors import ConfigError, DescriptorError, Issue, UploadRejected
+from culturemesh.product import LANDING, Product, landing_key
+from culturemesh.project import descriptor_paths, find_product, load_products
+from culturemesh.provider import upload_file, upload_port, upload_stamp
+from culturemesh.store import FilesystemStore
+
+
+def _load_handler(descriptor: Descriptor, function: str) -> Any:
+    spec = descriptor.functions[function]
+    source = (descriptor.base_dir or Path.cwd()) / spec.source
+    module_spec = importlib.util.spec_from_file_location(f"culturemesh_product_{descriptor.name.replace('-', '_')}", source)
+    if module_spec is None or module_spec.loader is None:
+        raise ConfigError(f"cannot import {source}")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    entry = getattr(module, spec.target, None)
+    handler = getattr(entry, "culturemesh_handler", None)
+    if handler is None:
+        raise ConfigError(f"{source}: {spec.target!r} is not a function decorated with @product_function")
+    return handler
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+    """Check descriptors (default: every functions/*/data-product.yaml) and event schemas."""
+    settings = settings_of(ctx)
+    targets: list[Path] = []
+    for path in paths or (settings.functions_dir,):
+        targets.extend(descriptor_paths(path) if path.is_dir() else [path])
+    issues: list[Issue] = []
+    for target in targets:
+        try:
+            load_descriptor(target)
+        except DescriptorError as exc:
+            issues.extend(exc.issues)
+    from culturemesh.eventschemas import check_schemas
+
+    issues.extend(check_schemas(settings.project / "events"))
+    if issues:
+        raise DescriptorError(issues)
+    click.echo(f"ok: {len(targets)} descriptor(s) and the event schemas are valid")
+
+
+@click.command()
+@click.argument("product")
+@click.option("--input", "input_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--port", default=None, help="Upload port (needed when the product has several).")
+@click.pass_context
+def run(ctx: click.Context, product: str, input_file: Path, port: str | None) -> None:
+    """Run PRODUCT's transformation in-process on a local file, without the mesh."""
+    settings = settings_of(ctx)
+    descriptor = find_product(settings.functions_dir, product)
+    upload = upload_port(descriptor, port)
+    store = FilesystemStore(settings.store_root)
+    key = landing_key(descriptor, upload.port, f"{upload_stamp()}/{input_file.name}")
+    with input_file.open("rb") as body:
+        info = store.put(LANDING, key, body, notify=False)
+    handler = _load_handler(descriptor, upload.function)
+    emitted = list(handler(events.object_created(info.as_stored()), Product(descriptor, store, upload.function)))
+    for event in emitted:
+        echo_json(event.to_dict())
+    if any(event.type == events.UPLOAD_REJECTED for event in emitted):
+        raise UploadRejected(f"{input_file}: rejected; the report is at {emitted[-1].get('dataref')}")
+
+
+@click.command()
+@click.argument("product")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--port", default=None, help="Upload port (needed when the product has several).")
+@click.pass_context
+def upload(ctx: click.Context, product: str, file: Path, port: str | None) -> None:
+    """Put FILE on PRODUCT's upload port; the mesh is notified as S3 would notify it."""
+    settings = settings_of(ctx)
+    descriptor = find_product(settings.functions_dir, product)
+    size = file.stat().st_size
+    with click.progressbar(length=size, label=f"uploading {file.name}", file=sys.stderr, hidden=size < (8 << 20)) as bar:
+        info = upload_file(settings, descriptor, file, port, progress=bar.update)
+    click.echo(json.dumps({"bucket": info.bucket, "key": info.key, "size": info.size, "etag": info.etag}))
+
+
+@click.command()
+@click.argument("product")
+@click.argument("port")
+@click.option("--version", "version", default=None, help="A version id (default: latest).")
+@click.option("--as", "principal", default="public", show_default=True, help="The principal reading.")
+@click.option("--columns", default=None, help="Comma-separated columns to read.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help=".parquet, .csv or .json")
+@click.pass_context
+def read(ctx: click.Context, product: str, port: str, version: str | None, principal: str, columns: str | None, output: Path | None) -> None:
+    """Read an output port as PRINCIPAL: only the columns it is granted."""
+    from culturemesh.reading import read_port, write_table
+
+    settings = settings_of(ctx)
+    descriptor = find_product(settings.functions_dir, product)
+    wanted = [c.strip() for c in columns.split(",")] if columns else None
+    table, withheld = read_port(FilesystemStore(settings.store_root), descriptor, port, principal, version, wanted)
+    if withheld:
+        click.echo(f"note: column(s) withheld from {principal!r}: {', '.join(withheld)}", err=True)
+    write_table(table, output)
+
+
+@click.group()
+def build() -> None:
+    """Generate deployable configuration from the descriptors."""
+
+
+@build.command("knative")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.pass_context
+def build_knative(ctx: click.Context, out: Path | None) -> None:
+    """Write knative/ (Broker, a Service per function, a Trigger per input port)."""
+    from culturemesh.deploy import knative
+
+    settings = settings_of(ctx)
+    written = knative.write(load_products(settings.functions_dir), settings.project, out or settings.project / "knative")
+    for path in written:
+        click.echo(str(path))
+
+
+def register(group: click.Group) -> None:
+    for command in (validate, run, upload, read, build):
+        group.add_command(command)

@@ -1,0 +1,126 @@
+"""``culturemesh demo``: the walking skeleton, end to end, on the embedded mesh.
+
+It starts ``culturemesh up`` as its own process on a free port with a fresh state folder,
+subscribes a consumer (a local HTTP sink) to the ticket-sales product's events, uploads the
+sample sales CSV and a broken one, prints what the consumer receives, shows where the output
+version is, and stops the mesh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from culturemesh import events
+from culturemesh.consumer import LocalSink, subscription
+from culturemesh.envelope import Envelope
+from culturemesh.errors import ConfigError, MeshError
+from culturemesh.mesh.client import MeshClient
+from culturemesh.mesh.host import free_port
+from culturemesh.project import find_product
+from culturemesh.provider import upload_file
+from culturemesh.reading import read_port
+from culturemesh.settings import Settings
+from culturemesh.store import FilesystemStore
+
+PRODUCT = "ticket-sales"
+WAIT = 45.0
+
+
+def start_mesh(settings: Settings) -> subprocess.Popen[bytes]:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    log = (settings.home / "mesh.log").open("wb")
+    command = [sys.executable, "-m", "culturemesh", "--project", str(settings.project), "--home", str(settings.home),
+               "--log-format", "json", "up", "--port", str(settings.port)]
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    client = MeshClient(settings.mesh_url, settings.ingress_url)
+    deadline = time.monotonic() + 30
+    while not client.health():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise MeshError(f"the mesh did not start; see {settings.home / 'mesh.log'}")
+        time.sleep(0.05)
+    return process
+
+
+def stop_mesh(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _show(event: Envelope, since: float) -> None:
+    click.echo(f"  consumer received {event.type}  (+{time.monotonic() - since:.2f}s)")
+    for name in ("id", "dataproduct", "outputport", "dpversion", "dataref"):
+        if event.get(name):
+            click.echo(f"    {name:<12} {event.get(name)}")
+
+
+async def _until(sink: LocalSink, wanted: set[str], since: float) -> Envelope:
+    while True:
+        event = await sink.next(WAIT)
+        _show(event, since)
+        if event.type in wanted:
+            return event
+
+
+async def _scenario(settings: Settings, samples: Path) -> None:
+    descriptor = find_product(settings.functions_dir, PRODUCT)
+    client = MeshClient(settings.mesh_url, settings.ingress_url)
+    async with LocalSink() as sink:
+        trigger = subscription("demo-consumer", sink.url, {"dataproduct": descriptor.qualified_name})
+        await asyncio.to_thread(client.apply, [trigger])
+        click.echo(f"consumer subscribed at {sink.url} to events of {descriptor.qualified_name}")
+
+        good = samples / "sales.csv"
+        click.echo(f"\n1. provider uploads {good.name} to {descriptor.qualified_name}")
+        since = time.monotonic()
+        await asyncio.to_thread(upload_file, settings, descriptor, good)
+        published = await _until(sink, {events.PUBLISHED}, since)
+        click.echo(f"   upload -> consumer's published event: {time.monotonic() - since:.2f}s")
+
+        bad = samples / "sales-broken.csv"
+        click.echo(f"\n2. provider uploads {bad.name} (a bad price, a bad date, a missing value)")
+        since = time.monotonic()
+        await asyncio.to_thread(upload_file, settings, descriptor, bad)
+        rejected = await _until(sink, {events.UPLOAD_REJECTED}, since)
+        for violation in rejected.json()["violations"]:
+            click.echo(f"    row {violation['row']}, column {violation['column']}: {violation['value']!r} breaks {violation['rule']}")
+
+    port, version = published.get("outputport") or "", published.get("dpversion")
+    table, _ = read_port(FilesystemStore(settings.store_root), descriptor, port, "owner", version)
+    manifest = published.json()["manifest"]
+    click.echo(f"\n3. output port {port!r}, version {version}: {table.num_rows} rows")
+    click.echo(f"   manifest: {manifest}")
+    click.echo(f"   read it:  culturemesh --home {settings.home} read {PRODUCT} {port} --as owner")
+    for row in table.slice(0, 3).to_pylist():
+        click.echo(f"   {row}")
+
+
+def run_demo(settings: Settings, keep: bool = False) -> None:
+    samples = settings.functions_dir / PRODUCT / "samples"
+    if not (samples / "sales.csv").is_file():
+        raise ConfigError(f"the demo needs {samples / 'sales.csv'}; run it from the culturemesh repository")
+    home = settings.project / ".culturemesh" / "demo"
+    shutil.rmtree(home, ignore_errors=True)
+    demo = settings.with_overrides(home=home, port=free_port())
+    started = time.monotonic()
+    process = start_mesh(demo)
+    click.echo(f"embedded mesh up at {demo.mesh_url} in {time.monotonic() - started:.2f}s (state in {home})")
+    try:
+        asyncio.run(_scenario(demo, samples))
+    finally:
+        if keep:
+            click.echo(f"\nthe mesh keeps running (pid {process.pid}); stop it with: kill {process.pid}")
+        else:
+            stop_mesh(process)
+    click.echo(f"\ndemo done in {time.monotonic() - started:.2f}s")

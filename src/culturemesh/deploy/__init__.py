@@ -1,0 +1,1 @@
+"""Generators that turn data-product descriptors into deployable configuration."""

@@ -1,0 +1,157 @@
+"""Knative objects generated from the descriptors: one Broker, a Service per product function, a
+Trigger per input port. The embedded mesh applies exactly these objects, and ``culturemesh build
+knative`` writes them to ``knative/`` for ``kubectl apply``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from culturemesh import __version__, events
+from culturemesh.descriptor import Descriptor, InputPort
+from culturemesh.settings import DEFAULT_BROKER, DEFAULT_NAMESPACE
+
+IMAGE = f"ghcr.io/culturemesh/function:{__version__}"
+LABEL = "culturemesh.be"
+
+
+def service_name(descriptor: Descriptor, function: str) -> str:
+    return f"{descriptor.name}-{function}"[:63].rstrip("-")
+
+
+def broker(namespace: str = DEFAULT_NAMESPACE) -> dict[str, Any]:
+    return {
+        "apiVersion": "eventing.knative.dev/v1",
+        "kind": "Broker",
+        "metadata": {
+            "name": DEFAULT_BROKER,
+            "namespace": namespace,
+            "annotations": {"eventing.knative.dev/broker.class": "Kafka"},
+        },
+        "spec": {
+            "config": {"apiVersion": "v1", "kind": "ConfigMap", "name": "kafka-broker-config", "namespace": "knative-eventing"},
+            "delivery": {"retry": 10, "backoffPolicy": "exponential", "backoffDelay": "PT0.2S"},
+        },
+    }
+
+
+def _labels(descriptor: Descriptor) -> dict[str, str]:
+    return {f"{LABEL}/dataproduct": descriptor.name, f"{LABEL}/domain": descriptor.domain}
+
+
+def services(descriptor: Descriptor, project: Path, namespace: str = DEFAULT_NAMESPACE) -> list[dict[str, Any]]:
+    folder = (descriptor.base_dir or project).resolve()
+    relative = folder.relative_to(project.resolve()).as_posix() if folder.is_relative_to(project.resolve()) else str(folder)
+    result = []
+    for name, function in sorted(descriptor.functions.items()):
+        result.append(
+            {
+                "apiVersion": "serving.knative.dev/v1",
+                "kind": "Service",
+                "metadata": {"name": service_name(descriptor, name), "namespace": namespace, "labels": _labels(descriptor)},
+                "spec": {
+                    "template": {
+                        "metadata": {
+                            "annotations": {
+                                "autoscaling.knative.dev/min-scale": "0",
+                                "autoscaling.knative.dev/max-scale": "10",
+                                "autoscaling.knative.dev/target": "10",
+                            }
+                        },
+                        "spec": {
+                            "containerConcurrency": 10,
+                            "timeoutSeconds": function.timeout_seconds,
+                            "serviceAccountName": f"dp-{descriptor.domain}-{descriptor.name}"[:63],
+                            "containers": [
+                                {
+                                    "image": IMAGE,
+                                    "command": ["functions-framework"],
+                                    "args": [
+                                        f"--target={function.target}",
+                                        f"--source={relative}/{function.source}",
+                                        "--signature-type=http",
+                                    ],
+                                    "env": [{"name": "CULTUREMESH_DATAPRODUCT", "value": descriptor.qualified_name}],
+                                }
+                            ],
+                        },
+                    }
+                },
+            }
+        )
+    return result
+
+
+def _filters(descriptor: Descriptor, port: InputPort) -> list[dict[str, Any]] | None:
+    if port.output_port_ref is not None:
+        ref = port.output_port_ref
+        return [
+            {
+                "exact": {
+                    "type": events.PUBLISHED,
+                    "dataproduct": ref.qualified_name,
+                    "outputport": ref.output_port,
+                }
+            }
+        ]
+    settings = descriptor.extension.inputs.get(port.name)
+    if settings is not None and settings.upload:
+        return [
+            {"exact": {"type": events.OBJECT_CREATED}},
+            {"prefix": {"subject": f"{descriptor.qualified_name}/{port.name}/"}},
+        ]
+    return None
+
+
+def triggers(descriptor: Descriptor, namespace: str = DEFAULT_NAMESPACE) -> list[dict[str, Any]]:
+    result = []
+    for port in descriptor.input_ports:
+        filters = _filters(descriptor, port)
+        if filters is None:
+            continue
+        settings = descriptor.extension.inputs.get(port.name)
+        function = settings.function if settings else "ingest"
+        result.append(
+            {
+                "apiVersion": "eventing.knative.dev/v1",
+                "kind": "Trigger",
+                "metadata": {"name": f"{descriptor.name}-{port.name}"[:63].rstrip("-"), "namespace": namespace, "labels": _labels(descriptor)},
+                "spec": {
+                    "broker": DEFAULT_BROKER,
+                    "filters": filters,
+                    "subscriber": {
+                        "ref": {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": service_name(descriptor, function)}
+                    },
+                    "delivery": {"retry": 5, "backoffPolicy": "exponential", "backoffDelay": "PT0.5S", "timeout": "PT5M"},
+                },
+            }
+        )
+    return result
+
+
+def objects(descriptors: Sequence[Descriptor], project: Path) -> list[dict[str, Any]]:
+    """Every Knative object the products need, Broker first."""
+    result = [broker()]
+    for descriptor in descriptors:
+        result.extend(services(descriptor, project))
+        result.extend(triggers(descriptor))
+    return result
+
+
+def write(descriptors: Sequence[Descriptor], project: Path, out: Path) -> list[Path]:
+    """Write ``knative/broker.yaml`` and ``knative/<product>.yaml``; returns the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = [_dump(out / "broker.yaml", [broker()])]
+    for descriptor in descriptors:
+        written.append(_dump(out / f"{descriptor.name}.yaml", [*services(descriptor, project), *triggers(descriptor)]))
+    return written
+
+
+def _dump(path: Path, docs: Iterable[dict[str, Any]]) -> Path:
+    header = "# Generated by `culturemesh build knative` from functions/*/data-product.yaml. Do not edit.\n"
+    path.write_text(header + yaml.safe_dump_all(list(docs), sort_keys=False))
+    return path

@@ -1,0 +1,85 @@
+"""Reading uploaded files into record batches of strings, ready for a contract check.
+
+CSV is read by pyarrow's streaming reader in blocks, every column as text, so memory stays flat
+however large the file is and types are decided by the contract, not guessed.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from culturemesh.descriptor import CsvOptions
+from culturemesh.errors import UploadRejected
+
+BLOCK_SIZE = 8 << 20
+
+
+@dataclass(frozen=True)
+class TextBatches:
+    """The header of an upload and an iterator over its batches (all columns as strings)."""
+
+    columns: tuple[str, ...]
+    batches: Iterator[pa.RecordBatch]
+
+
+def _header(stream: BinaryIO, options: CsvOptions, name: str) -> list[str]:
+    """Read the header row (to name columns and catch duplicates before pyarrow sees them)."""
+    start = stream.tell()
+    raw = stream.readline(1 << 20)
+    stream.seek(start)
+    if not raw.strip():
+        raise UploadRejected(f"{name}: the file is empty; expected a header row and at least one data row")
+    try:
+        text = codecs.decode(raw, options.encoding).lstrip("\ufeff").rstrip("\r\n")
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise UploadRejected(f"{name}: the header row is not {options.encoding} text ({exc})") from None
+    names = [column.strip() for column in next(csv.reader([text], delimiter=options.delimiter, quotechar=options.quote_char))]
+    duplicates = sorted(column for column, count in Counter(names).items() if count > 1)
+    if duplicates:
+        raise UploadRejected(f"{name}: duplicate column name(s) in the header: {', '.join(duplicates)}")
+    return names
+
+
+def read_csv(stream: BinaryIO, options: CsvOptions, name: str) -> TextBatches:
+    """Stream a CSV as string batches; raises :class:`UploadRejected` for unreadable files."""
+    columns = _header(stream, options, name) if options.header else []
+    try:
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(
+                encoding=options.encoding,
+                block_size=BLOCK_SIZE,
+                column_names=columns or None,
+                skip_rows=1 if options.header else 0,
+                autogenerate_column_names=not options.header,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=options.delimiter, quote_char=options.quote_char, newlines_in_values=True
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={column: pa.string() for column in columns},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise UploadRejected(f"{name}: cannot read as CSV ({options.encoding}): {exc}") from None
+    if not columns:
+        columns = list(reader.schema.names)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            for batch in reader:
+                yield batch.cast(pa.schema([pa.field(c, pa.string()) for c in batch.schema.names]))
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            raise UploadRejected(f"{name}: cannot read as CSV ({options.encoding}): {exc}") from None
+
+    return TextBatches(tuple(columns), batches())

@@ -1,0 +1,141 @@
+"""The broker's durable state in SQLite: applied objects, stored events and their deliveries.
+
+An event is stored with one delivery row per matching trigger in the same transaction, before
+the ingress answers 202; a restart turns deliveries that were in flight back into pending ones,
+so delivery is at least once.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from culturemesh.envelope import Envelope
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (kind, namespace, name));
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, broker TEXT NOT NULL, attributes TEXT NOT NULL,
+    data BLOB, received REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL REFERENCES events(seq),
+    trigger TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+    next_at REAL NOT NULL, last_status INTEGER, last_error TEXT, updated REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_at);
+"""
+
+PENDING, INFLIGHT, DONE, DEAD = "pending", "inflight", "done", "dead"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    trigger: str
+    attempts: int
+    event: Envelope
+
+
+class Queue:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+        self.db.execute("UPDATE deliveries SET state=? WHERE state=?", (PENDING, INFLIGHT))
+
+    def close(self) -> None:
+        self.db.close()
+
+    # objects -------------------------------------------------------------------------------
+    def put_object(self, kind: str, namespace: str, name: str, body: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?)", (kind, namespace, name, json.dumps(body))
+        )
+
+    def delete_object(self, kind: str, namespace: str, name: str) -> bool:
+        cursor = self.db.execute(
+            "DELETE FROM objects WHERE kind=? AND namespace=? AND name=?", (kind, namespace, name)
+        )
+        return cursor.rowcount > 0
+
+    def objects(self) -> Iterator[dict[str, Any]]:
+        for (body,) in self.db.execute("SELECT body FROM objects ORDER BY kind, namespace, name"):
+            yield json.loads(body)
+
+    # events --------------------------------------------------------------------------------
+    def enqueue(self, broker: str, event: Envelope, triggers: Iterable[str]) -> int:
+        """Store the event and one pending delivery per trigger, atomically; returns its sequence."""
+        now = time.time()
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            cursor = self.db.execute(
+                "INSERT INTO events (broker, attributes, data, received) VALUES (?, ?, ?, ?)",
+                (broker, json.dumps(dict(event.attributes)), event.data, now),
+            )
+            seq = int(cursor.lastrowid or 0)
+            self.db.executemany(
+                "INSERT INTO deliveries (seq, trigger, state, next_at, updated) VALUES (?, ?, ?, ?, ?)",
+                [(seq, trigger, PENDING, now, now) for trigger in triggers],
+            )
+        return seq
+
+    def claim_due(self, limit: int) -> list[Delivery]:
+        """Mark up to ``limit`` due deliveries in flight and return them, oldest first."""
+        now = time.time()
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            rows = self.db.execute(
+                "SELECT d.id, d.trigger, d.attempts, e.attributes, e.data FROM deliveries d "
+                "JOIN events e ON e.seq = d.seq WHERE d.state=? AND d.next_at<=? ORDER BY d.id LIMIT ?",
+                (PENDING, now, limit),
+            ).fetchall()
+            self.db.executemany(
+                "UPDATE deliveries SET state=?, updated=? WHERE id=?", [(INFLIGHT, now, row[0]) for row in rows]
+            )
+        return [Delivery(row[0], row[1], row[2], Envelope(json.loads(row[3]), row[4])) for row in rows]
+
+    def next_due(self) -> float | None:
+        row = self.db.execute("SELECT MIN(next_at) FROM deliveries WHERE state=?", (PENDING,)).fetchone()
+        return float(row[0]) if row and row[0] is not None else None
+
+    def finish(self, delivery_id: int, state: str, status: int | None, error: str = "") -> None:
+        self.db.execute(
+            "UPDATE deliveries SET state=?, attempts=attempts+1, last_status=?, last_error=?, updated=? "
+            "WHERE id=?",
+            (state, status, error[:500], time.time(), delivery_id),
+        )
+
+    def retry_at(self, delivery_id: int, when: float, status: int | None, error: str) -> None:
+        self.db.execute(
+            "UPDATE deliveries SET state=?, attempts=attempts+1, next_at=?, last_status=?, last_error=?, "
+            "updated=? WHERE id=?",
+            (PENDING, when, status, error[:500], time.time(), delivery_id),
+        )
+
+    def depth(self) -> dict[str, dict[str, int]]:
+        """Per trigger: how many deliveries are pending, in flight, done and dead."""
+        result: dict[str, dict[str, int]] = {}
+        for trigger, state, count in self.db.execute(
+            "SELECT trigger, state, COUNT(*) FROM deliveries GROUP BY trigger, state"
+        ):
+            result.setdefault(trigger, {PENDING: 0, INFLIGHT: 0, DONE: 0, DEAD: 0})[state] = count
+        return result
+
+    def dead_letters(self, limit: int = 20) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT d.trigger, d.attempts, d.last_status, d.last_error, e.attributes FROM deliveries d "
+            "JOIN events e ON e.seq = d.seq WHERE d.state=? ORDER BY d.id DESC LIMIT ?",
+            (DEAD, limit),
+        )
+        return [
+            {"trigger": t, "attempts": a, "status": s, "error": err, "id": json.loads(attrs).get("id")}
+            for t, a, s, err, attrs in rows
+        ]

@@ -1,0 +1,251 @@
+"""A data product at work: from an upload event to a rejected upload or published versions.
+
+:meth:`Product.ingest` is what a product's ingest function calls. It streams the upload in record
+batches, checks each against the input port's contract, lets the product's own (vectorized)
+``transform`` shape the valid rows into output-port batches, writes each port's new version, and
+returns the events to publish. Nothing becomes visible unless the whole upload is accepted (or,
+under the ``quarantine`` policy, its valid rows are).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from culturemesh import events, versions
+from culturemesh.contract import Column, Violation, check_batch
+from culturemesh.descriptor import ColumnDefinition, Descriptor, UploadInput, load_descriptor
+from culturemesh.envelope import Envelope
+from culturemesh.errors import EventError, UploadRejected
+from culturemesh.formats import read_csv
+from culturemesh.store import ObjectInfo, ObjectStore
+
+LANDING = "landing"
+REPORTS = "reports"
+MAX_REPORTED = 1000
+
+Transform = Callable[[pa.RecordBatch], Mapping[str, pa.RecordBatch]]
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An object on one of the product's upload ports."""
+
+    port: UploadInput
+    object: ObjectInfo
+    filename: str
+
+    def describe(self) -> dict[str, Any]:
+        info = self.object
+        return {"bucket": info.bucket, "key": info.key, "etag": info.etag, "size": info.size, "sha256": info.sha256}
+
+
+def landing_key(descriptor: Descriptor, port: str, filename: str) -> str:
+    return f"{descriptor.qualified_name}/{port}/{filename}"
+
+
+def code_version(folder: Path) -> str:
+    """A digest of the product's code and configuration: a change makes new versions."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix in {".py", ".yaml", ".yml", ".json", ".csv", ".rml", ".ttl"}:
+            if "__pycache__" in path.parts or "samples" in path.parts:
+                continue
+            digest.update(path.relative_to(folder).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def contract_columns(descriptor: Descriptor, port: UploadInput) -> list[Column]:
+    definitions: tuple[ColumnDefinition, ...] = ()
+    if port.contract is not None and port.contract.columns is not None:
+        definitions = port.contract.columns
+    classification: dict[str, str] = {}
+    for output in descriptor.output_ports:
+        classification.update(descriptor.output_settings(output.name).classification)
+    return [
+        Column(
+            name=d.name,
+            type=d.arrow_type(),
+            nullable=d.nullable,
+            enum=d.parsed_type().enum_labels,
+            classification=classification.get(d.name, ""),
+            type_name=d.type,
+        )
+        for d in definitions
+    ]
+
+
+class Product:
+    def __init__(self, descriptor: Descriptor, store: ObjectStore, function: str = "ingest") -> None:
+        self.descriptor = descriptor
+        self.store = store
+        self.function = function
+        folder = descriptor.base_dir or Path.cwd()
+        self.function_version = code_version(folder)
+
+    @classmethod
+    def load(cls, folder: Path, store: ObjectStore, function: str = "ingest") -> Product:
+        return cls(load_descriptor(folder / "data-product.yaml"), store, function)
+
+    # the upload ----------------------------------------------------------------------------
+    def upload_from(self, event: Envelope) -> Upload:
+        if event.type != events.OBJECT_CREATED:
+            raise EventError(f"event {event.id}: expected type {events.OBJECT_CREATED}, got {event.type}")
+        record = event.json()
+        bucket, key = record["s3"]["bucket"]["name"], record["s3"]["object"]["key"]
+        prefix = f"{self.descriptor.qualified_name}/"
+        if not key.startswith(prefix) or key.count("/") < 3:
+            raise EventError(f"event {event.id}: object {key!r} is not under {prefix}<input port>/<file>")
+        port_name, filename = key[len(prefix) :].split("/", 1)
+        port = self.descriptor.extension.inputs.get(port_name)
+        if port is None or not port.upload:
+            names = [p.port for p in self.descriptor.upload_inputs()]
+            raise EventError(f"event {event.id}: {port_name!r} is not an upload port of this product; ports: {names}")
+        return Upload(port, self.store.head(bucket, key), filename)
+
+    # the whole job -------------------------------------------------------------------------
+    def ingest(self, event: Envelope, transform: Transform | None = None) -> list[Envelope]:
+        upload = self.upload_from(event)
+        produces = upload.port.produces or tuple(p.name for p in self.descriptor.output_ports)
+        version = {port: versions.version_id(port, [upload.object], self.function_version) for port in produces}
+        done = [versions.existing(self.store, self.descriptor.qualified_name, p, version[p]) for p in produces]
+        if all(done):  # a redelivery: the same input already became these versions
+            return [self._published_event(m) for m in done if m is not None]
+        with tempfile.TemporaryDirectory(prefix="culturemesh-") as scratch:
+            try:
+                result = self._check_and_write(upload, produces, transform, Path(scratch))
+            except UploadRejected as exc:
+                return [self._reject(upload, str(exc), [], 0)]
+            if result.violations and upload.port.invalid_rows == "reject":
+                message = f"{result.violation_count} value(s) break the contract of input port {upload.port.port!r}"
+                return [self._reject(upload, message, result.violations, result.total, result.violation_count)]
+            manifests = [self._commit(upload, port, version[port], result, Path(scratch)) for port in produces]
+        accepted = self._accept(upload, result)
+        return [accepted, *(self._published_event(m) for m in manifests)]
+
+    def _check_and_write(self, upload: Upload, produces: tuple[str, ...], transform: Transform | None, scratch: Path) -> Written:
+        columns = contract_columns(self.descriptor, upload.port)
+        name = upload.object.key
+        writers: dict[str, pq.ParquetWriter] = {}
+        written = Written()
+        with self.store.open(upload.object.bucket, upload.object.key) as stream:
+            text = read_csv(stream, upload.port.csv, name)
+            missing = [column.name for column in columns if column.name not in text.columns]
+            if missing:
+                raise UploadRejected(
+                    f"{name}: header lacks contract column(s) {', '.join(missing)}; "
+                    f"expected {', '.join(c.name for c in columns)}, found {', '.join(text.columns)}"
+                )
+            for batch in text.batches:
+                checked = check_batch(batch, columns, first_row=written.total + 1, limit=MAX_REPORTED)
+                written.add(batch.num_rows, checked.batch.num_rows, checked.violations, checked.violation_count)
+                outputs = transform(checked.batch) if transform else self._default_split(checked.batch, produces)
+                for port, out in outputs.items():
+                    if port not in writers:
+                        writers[port] = pq.ParquetWriter(scratch / f"{port}.parquet", out.schema, compression="zstd")
+                    writers[port].write_batch(out)
+        for writer in writers.values():
+            writer.close()
+        if written.total == 0:
+            raise UploadRejected(f"{name}: the file has a header but no data rows")
+        written.ports = set(writers)
+        return written
+
+    def _default_split(self, batch: pa.RecordBatch, produces: tuple[str, ...]) -> dict[str, pa.RecordBatch]:
+        """Without a transform each produced port gets its own columns of the checked rows."""
+        result = {}
+        for port in produces:
+            schema = self.descriptor.output_port(port).analytical_schema
+            names = [c.name for c in schema.columns] if schema else batch.schema.names
+            result[port] = batch.select(names) if schema else batch
+            if schema:
+                result[port] = result[port].cast(schema.arrow_schema())
+        return result
+
+    # outcomes ------------------------------------------------------------------------------
+    def _commit(self, upload: Upload, port: str, version: str, written: Written, scratch: Path) -> versions.Manifest:
+        qualified = self.descriptor.qualified_name
+        local = scratch / f"{port}.parquet"
+        if port not in written.ports:
+            schema = self.descriptor.output_port(port).analytical_schema
+            pq.write_table(pa.Table.from_batches([], schema=schema.arrow_schema() if schema else pa.schema([])), local)
+        key = versions.file_key(qualified, port, version, "part-00000.parquet")
+        with local.open("rb") as body:
+            info = self.store.put(versions.PRODUCTS, key, body, content_type="application/vnd.apache.parquet", notify=False)
+        metadata = pq.read_metadata(local)
+        manifest = versions.Manifest(
+            dataproduct=qualified, outputport=port, version=version, format="parquet", created=events.now_iso(),
+            rows=metadata.num_rows, bytes=info.size,
+            files=({"key": key, "uri": self.store.uri(versions.PRODUCTS, key), "size": info.size, "sha256": info.sha256},),
+            schema=tuple({"name": f.name, "type": str(f.type), "nullable": f.nullable} for f in metadata.schema.to_arrow_schema()),
+            lineage=versions.Lineage((upload.describe(),), self.function, self.function_version),
+        )
+        versions.commit(self.store, manifest)
+        return manifest
+
+    def _published_event(self, manifest: versions.Manifest) -> Envelope:
+        key = versions.manifest_key(manifest.dataproduct, manifest.outputport, manifest.version)
+        data = {
+            "dataproduct": manifest.dataproduct, "outputport": manifest.outputport, "version": manifest.version,
+            "manifest": self.store.uri(versions.PRODUCTS, key), "rows": manifest.rows, "bytes": manifest.bytes,
+            "format": manifest.format, "created": manifest.created,
+        }
+        return events.published(manifest.dataproduct, manifest.outputport, manifest.version, data["manifest"], data)
+
+    def _report(self, upload: Upload, status: str, message: str, violations: list[Violation], total: int, count: int) -> str:
+        report = {
+            "dataproduct": self.descriptor.qualified_name, "inputport": upload.port.port, "object": upload.describe(),
+            "status": status, "message": message, "policy": upload.port.invalid_rows,
+            "rows": {"total": total, "rejected": count if status == "rejected" else len({v.row for v in violations})},
+            "violationCount": count, "violations": [v.as_dict() for v in violations[:MAX_REPORTED]],
+            "created": events.now_iso(),
+        }
+        key = f"{self.descriptor.qualified_name}/{upload.port.port}/{upload.filename}.{upload.object.etag[:12]}.json"
+        self.store.put(REPORTS, key, json.dumps(report, indent=2).encode(), content_type="application/json", notify=False)
+        return self.store.uri(REPORTS, key)
+
+    def _reject(self, upload: Upload, message: str, violations: list[Violation], total: int, count: int = 0) -> Envelope:
+        uri = self._report(upload, "rejected", message, violations, total, count)
+        data = {
+            "dataproduct": self.descriptor.qualified_name, "inputport": upload.port.port, "object": upload.describe(),
+            "reason": message, "violationCount": count, "violations": [v.as_dict() for v in violations[:20]], "report": uri,
+        }
+        return events.upload_rejected(self.descriptor.qualified_name, data, uri)
+
+    def _accept(self, upload: Upload, written: Written) -> Envelope:
+        uri = ""
+        if written.violations:
+            uri = self._report(upload, "accepted", "invalid rows quarantined", written.violations, written.total, written.violation_count)
+        data = {
+            "dataproduct": self.descriptor.qualified_name, "inputport": upload.port.port, "object": upload.describe(),
+            "rows": {"total": written.total, "accepted": written.valid, "quarantined": written.total - written.valid},
+            **({"report": uri} if uri else {}),
+        }
+        return events.upload_accepted(self.descriptor.qualified_name, data, uri)
+
+
+class Written:
+    """Running totals of one upload's check."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.valid = 0
+        self.violation_count = 0
+        self.violations: list[Violation] = []
+        self.ports: set[str] = set()
+
+    def add(self, rows: int, valid: int, violations: list[Violation], count: int) -> None:
+        self.total += rows
+        self.valid += valid
+        self.violation_count += count
+        room = MAX_REPORTED - len(self.violations)
+        self.violations.extend(violations[: max(room, 0)])

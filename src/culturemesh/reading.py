@@ -1,0 +1,49 @@
+"""Reading an output port's version as a principal, within its grant."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from culturemesh import versions
+from culturemesh.access import AccessDenied, grant
+from culturemesh.descriptor import Descriptor
+from culturemesh.errors import ConfigError
+from culturemesh.store import ObjectStore
+
+
+def read_port(
+    store: ObjectStore, descriptor: Descriptor, port: str, principal: str, version: str | None,
+    columns: Sequence[str] | None = None,
+) -> tuple[pa.Table, tuple[str, ...]]:
+    """The version's rows with the columns ``principal`` may read, and the names withheld."""
+    descriptor.output_port(port)  # a clear error for an unknown port
+    manifest = versions.read_manifest(store, descriptor.qualified_name, port, version)
+    available = [field["name"] for field in manifest.schema]
+    requested = list(columns) if columns else available
+    unknown = [c for c in requested if c not in available]
+    if unknown:
+        raise ConfigError(f"port {port!r} has no column(s) {', '.join(unknown)}; columns: {', '.join(available)}")
+    allowed = grant(descriptor, port, principal, requested)
+    if columns and allowed.withheld:
+        raise AccessDenied(principal, f"{descriptor.qualified_name} port {port!r}", f"column(s) {', '.join(allowed.withheld)} are classified")
+    tables = [pq.read_table(pa.BufferReader(store.get(versions.PRODUCTS, f["key"])), columns=list(allowed.readable)) for f in manifest.files]
+    return pa.concat_tables(tables), allowed.withheld
+
+
+def write_table(table: pa.Table, output: Path | None) -> None:
+    if output is None:
+        pacsv.write_csv(table, sys.stdout.buffer)
+    elif output.suffix == ".parquet":
+        pq.write_table(table, output)
+    elif output.suffix == ".json":
+        import json
+
+        output.write_text(json.dumps(table.to_pylist(), default=str, indent=2))
+    else:
+        pacsv.write_csv(table, output)

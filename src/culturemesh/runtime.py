@@ -1,0 +1,92 @@
+"""The runtime adapter: the one module that imports functions-framework, and the one place where
+the framework's requests become culturemesh events.
+
+A product's ``main.py`` decorates its handlers with :func:`product_function`::
+
+    @product_function
+    def ingest(event: Envelope, product: Product) -> list[Envelope]:
+        return product.ingest(event)
+
+The decorated function is an HTTP function (``--signature-type http``), so it runs unchanged in a
+Knative Service and on the embedded mesh. Per request it parses the CloudEvent (binary or
+structured), binds ``ce_id``/``ce_type``/``dataproduct`` to the logs, calls the handler with the
+product (built once per process from the settings), publishes the returned events to ``K_SINK``
+(the broker, as a SinkBinding injects it) and answers 200. A malformed or misrouted event answers
+400 (Knative does not retry it); any other failure answers 500, so the broker retries it.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import flask
+import functions_framework
+
+from culturemesh.envelope import Envelope, from_http, to_binary
+from culturemesh.errors import EventError, MeshUnavailable
+from culturemesh.logs import bind_event, clear_event, configure, get_logger
+from culturemesh.product import Product
+from culturemesh.settings import Settings
+from culturemesh.store import FilesystemStore
+
+Handler = Callable[[Envelope, Product], Sequence[Envelope]]
+log = get_logger("culturemesh.runtime")
+
+
+def publish(events: Sequence[Envelope], sink: str, timeout: float = 30.0) -> None:
+    """POST each event to the sink in binary mode; raises :class:`MeshUnavailable` when it refuses."""
+    for event in events:
+        headers, body = to_binary(event)
+        request = urllib.request.Request(sink, data=body, headers=headers, method="POST")  # noqa: S310 - sink is configured
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+                response.read()
+        except (urllib.error.URLError, OSError) as exc:
+            raise MeshUnavailable(sink, str(exc)) from None
+
+
+@functools.cache
+def _start(folder: str, function: str) -> tuple[Product, Settings]:
+    """Read the settings and load the product once per process, on the first request."""
+    settings = Settings.from_env()
+    configure(settings.log_format, settings.log_level)
+    return Product.load(Path(folder), FilesystemStore(settings.store_root), function), settings
+
+
+def product_function(handler: Handler) -> Callable[[flask.Request], Any]:
+    """Make ``handler`` a functions-framework HTTP function that speaks CloudEvents."""
+    folder = str(Path(inspect.getfile(handler)).resolve().parent)
+
+    @functions_framework.http
+    @functools.wraps(handler)
+    def entry(request: flask.Request) -> Any:
+        product, settings = _start(folder, handler.__name__)
+        try:
+            event = from_http(dict(request.headers), request.get_data())
+        except EventError as exc:
+            return flask.Response(json.dumps({"error": str(exc)}), status=400, mimetype="application/json")
+        bind_event(event.id, event.type, product.descriptor.qualified_name)
+        try:
+            outcome = list(handler(event, product))
+            if settings.sink:
+                publish(outcome, settings.sink)
+            log.info("event handled", emitted=[e.type for e in outcome])
+            return flask.Response(status=200)
+        except EventError as exc:
+            log.warning("event refused", error=str(exc))
+            return flask.Response(json.dumps({"error": str(exc)}), status=400, mimetype="application/json")
+        except Exception as exc:
+            log.exception("event failed", error_type=type(exc).__name__)
+            return flask.Response(json.dumps({"error": type(exc).__name__}), status=500, mimetype="application/json")
+        finally:
+            clear_event()
+
+    entry.culturemesh_handler = handler  # type: ignore[attr-defined]
+    return entry

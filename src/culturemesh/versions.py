@@ -1,0 +1,142 @@
+"""Immutable output-port versions: files, a manifest, and a ``latest`` pointer that moves last.
+
+Layout in the ``products`` bucket::
+
+    <domain>/<product>/<port>/versions/<version>/part-00000.parquet
+    <domain>/<product>/<port>/versions/<version>/manifest.json
+    <domain>/<product>/<port>/latest.json          {"version": …, "manifest": …}
+
+A version's files are written first, then its manifest (create-only), then ``latest.json`` with a
+compare-and-swap on its ETag. A crash at any point leaves the previous version as latest, and a
+reader only ever follows a manifest, so half-written files are never visible. The version id is
+derived from the inputs' content and the function's version: the same input twice gives the
+same version, not two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from culturemesh.errors import ObjectNotFound, PreconditionFailed, StoreError
+from culturemesh.store import ObjectInfo, ObjectStore
+
+PRODUCTS = "products"
+
+
+@dataclass(frozen=True)
+class Lineage:
+    inputs: tuple[dict[str, Any], ...]
+    function: str
+    function_version: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    dataproduct: str
+    outputport: str
+    version: str
+    format: str
+    created: str
+    rows: int
+    bytes: int
+    files: tuple[dict[str, Any], ...]
+    schema: tuple[dict[str, Any], ...]
+    lineage: Lineage
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), indent=2, sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Manifest:
+        raw = json.loads(data)
+        raw["lineage"] = Lineage(**{**raw["lineage"], "inputs": tuple(raw["lineage"]["inputs"])})
+        raw["files"], raw["schema"] = tuple(raw["files"]), tuple(raw["schema"])
+        return cls(**raw)
+
+
+def port_prefix(qualified_name: str, port: str) -> str:
+    return f"{qualified_name}/{port}"
+
+
+def version_id(port: str, inputs: Sequence[ObjectInfo], function_version: str) -> str:
+    """Deterministic: the port, the inputs' content (sha256) and the function's version."""
+    digest = hashlib.sha256()
+    for part in (port, function_version, *sorted(info.sha256 for info in inputs)):
+        digest.update(part.encode())
+        digest.update(b"\x00")
+    return digest.hexdigest()[:20]
+
+
+def manifest_key(qualified_name: str, port: str, version: str) -> str:
+    return f"{port_prefix(qualified_name, port)}/versions/{version}/manifest.json"
+
+
+def file_key(qualified_name: str, port: str, version: str, name: str) -> str:
+    return f"{port_prefix(qualified_name, port)}/versions/{version}/{name}"
+
+
+def latest_key(qualified_name: str, port: str) -> str:
+    return f"{port_prefix(qualified_name, port)}/latest.json"
+
+
+def existing(store: ObjectStore, qualified_name: str, port: str, version: str) -> Manifest | None:
+    """The manifest of a version that was already published (a redelivery), else ``None``."""
+    try:
+        return Manifest.from_json(store.get(PRODUCTS, manifest_key(qualified_name, port, version)))
+    except ObjectNotFound:
+        return None
+
+
+def commit(store: ObjectStore, manifest: Manifest) -> str:
+    """Write the manifest (create-only) and move ``latest`` to it; returns the manifest's URI."""
+    key = manifest_key(manifest.dataproduct, manifest.outputport, manifest.version)
+    try:
+        store.put(PRODUCTS, key, manifest.to_json(), content_type="application/json", if_none_match=True, notify=False)
+    except PreconditionFailed:
+        pass  # a concurrent delivery of the same input committed this version already
+    _move_latest(store, manifest, key)
+    return store.uri(PRODUCTS, key)
+
+
+def _move_latest(store: ObjectStore, manifest: Manifest, key: str) -> None:
+    pointer = latest_key(manifest.dataproduct, manifest.outputport)
+    body = json.dumps({"version": manifest.version, "manifest": key, "created": manifest.created}).encode()
+    for _ in range(10):
+        try:
+            current = store.head(PRODUCTS, pointer)
+        except ObjectNotFound:
+            current = None
+        if current is not None:
+            previous = json.loads(store.get(PRODUCTS, pointer))
+            if previous["version"] == manifest.version:
+                return
+        try:
+            store.put(
+                PRODUCTS, pointer, body, content_type="application/json", notify=False,
+                if_none_match=current is None, if_match=current.etag if current else None,
+            )
+            return
+        except PreconditionFailed:
+            continue
+    raise StoreError(f"could not move {pointer} after 10 attempts: too many concurrent publishers")
+
+
+def latest(store: ObjectStore, qualified_name: str, port: str) -> Manifest:
+    pointer = json.loads(store.get(PRODUCTS, latest_key(qualified_name, port)))
+    return Manifest.from_json(store.get(PRODUCTS, pointer["manifest"]))
+
+
+def read_manifest(store: ObjectStore, qualified_name: str, port: str, version: str | None) -> Manifest:
+    if version is None:
+        return latest(store, qualified_name, port)
+    found = existing(store, qualified_name, port, version)
+    if found is None:
+        raise ObjectNotFound(PRODUCTS, manifest_key(qualified_name, port, version))
+    return found
+
+
