@@ -30,13 +30,19 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"auto_envvar_prefix": "CULTUREMESH", "help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="culturemesh")
 @click.option("--project", type=click.Path(file_okay=False, path_type=Path), help="Project folder (holds functions/).")
-@click.option("--home", type=click.Path(file_okay=False, path_type=Path), help="State folder (default PROJECT/.culturemesh).")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="State folder (default PROJECT/.culturemesh).",
+)
 @click.option("--log-format", type=click.Choice(["auto", "json", "console"]), default=None)
 @click.pass_context
 def main(ctx: click.Context, project: Path | None, home: Path | None, log_format: str | None) -> None:
     """culturemesh: data products, CloudEvents and an embedded Knative-like mesh."""
     settings = Settings.from_env().with_overrides(
-        project=project.resolve() if project else None, home=home.resolve() if home else None, log_format=log_format
+        project=project.resolve() if project else None,
+        home=home.resolve() if home else None,
+        log_format=log_format,
     )
     configure(settings.log_format, settings.log_level)
     ctx.obj = settings

@@ -150,9 +150,7 @@ class _Parser:
     def error(self, pos: int, expected: str) -> ValueError:
         rest = self.text[pos:]
         found = f"{rest[:20]!r}" if rest else "the end of the text"
-        return ValueError(
-            f"bad ClickHouse type {self.text!r} at position {pos}: expected {expected}, found {found}"
-        )
+        return ValueError(f"bad ClickHouse type {self.text!r} at position {pos}: expected {expected}, found {found}")
 
     def peek(self, offset: int = 0) -> _Token:
         return self.tokens[min(self.index + offset, len(self.tokens) - 1)]
@@ -408,9 +406,7 @@ def _timestamp_arrow(pa: Any, t: ClickHouseType) -> Any:
 
 def _struct_fields(pa: Any, t: ClickHouseType) -> list[Any]:
     names = t.field_names or tuple(f"f{index}" for index in range(len(t.type_args)))
-    return [
-        pa.field(name, to_arrow(arg), nullable=True) for name, arg in zip(names, t.type_args, strict=True)
-    ]
+    return [pa.field(name, to_arrow(arg), nullable=True) for name, arg in zip(names, t.type_args, strict=True)]
 
 
 def _nested_arrow(pa: Any, t: ClickHouseType, nested_columns: Sequence[Any] | None) -> Any:

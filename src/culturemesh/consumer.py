@@ -24,13 +24,18 @@ def parse_pairs(pairs: Sequence[str], flag: str) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name:
-            raise ConfigError(f"{flag} {pair!r}: expected ATTRIBUTE=VALUE, for example type=be.culturemesh.dataproduct.published")
+            raise ConfigError(
+                f"{flag} {pair!r}: expected ATTRIBUTE=VALUE, for example type=be.culturemesh.dataproduct.published"
+            )
         result[name.strip()] = value.strip()
     return result
 
 
 def subscription(
-    name: str, sink: str, exact: dict[str, str], prefix: dict[str, str] | None = None,
+    name: str,
+    sink: str,
+    exact: dict[str, str],
+    prefix: dict[str, str] | None = None,
     namespace: str = DEFAULT_NAMESPACE,
 ) -> dict[str, Any]:
     """The Trigger for a consumer subscription: ``exact`` and ``prefix`` attribute filters, ANDed."""
@@ -71,9 +76,7 @@ class LocalSink:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = int(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        self.port = int(self._runner.addresses[0][1])
         return self
 
     async def __aexit__(self, *_: object) -> None:

@@ -40,7 +40,9 @@ class Column:
     type_name: str = ""
 
     def rule(self) -> str:
-        return f"type {self.type_name or self.type}" + (f" one of {list(self.enum)}" if self.enum else "")
+        if self.enum:
+            return f"expected one of {', '.join(self.enum)}"
+        return f"expected a value of type {self.type_name or self.type}"
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,11 @@ class CheckedBatch:
     violation_count: int  # every violation, reported or not
 
 
+def _in_or_null(values: pa.Array, allowed: list[str]) -> pa.Array:
+    """True where the value is one of ``allowed`` or null (nullability is checked separately)."""
+    return pc.or_(pc.is_null(values), pc.is_in(values, pa.array(allowed, pa.string())))
+
+
 def _regex_mask(values: pa.Array, pattern: str) -> pa.Array:
     return pc.fill_null(pc.match_substring_regex(values, pattern), True)
 
@@ -92,13 +99,15 @@ def _convert(values: pa.Array, target: pa.DataType) -> pa.Array:
         return values
     if pa.types.is_boolean(target):
         lowered = pc.utf8_lower(pc.utf8_trim_whitespace(values))
-        if not pc.all(pc.fill_null(pc.is_in(lowered, pa.array(list(_BOOL))), True)).as_py():
+        if not pc.all(_in_or_null(lowered, list(_BOOL))).as_py():
             raise pa.ArrowInvalid("not a boolean")
         truthy = pc.is_in(lowered, pa.array([text for text, value in _BOOL.items() if value]))
         return pc.if_else(pc.is_valid(values), truthy, None)
     if pa.types.is_timestamp(target):
         return _parse_datetime(values, target)
-    if pa.types.is_integer(target) or pa.types.is_floating(target) or pa.types.is_decimal(target):
+    if pa.types.is_integer(target):  # Arrow's integer cast refuses an explicit '+'
+        return pc.cast(pc.replace_substring_regex(pc.utf8_trim_whitespace(values), r"^\+", ""), target)
+    if pa.types.is_floating(target) or pa.types.is_decimal(target):
         return pc.cast(pc.utf8_trim_whitespace(values), target)
     if pa.types.is_date(target):
         return pc.cast(values, target)
@@ -125,8 +134,7 @@ def _candidate_mask(values: pa.Array, column: Column) -> pa.Array | None:
     if pa.types.is_timestamp(target):
         return _regex_mask(values, _DATETIME)
     if pa.types.is_boolean(target):
-        lowered = pc.utf8_lower(pc.utf8_trim_whitespace(values))
-        return pc.fill_null(pc.is_in(lowered, pa.array(list(_BOOL))), True)
+        return _in_or_null(pc.utf8_lower(pc.utf8_trim_whitespace(values)), list(_BOOL))
     return None
 
 
@@ -161,7 +169,7 @@ def check_column(values: pa.Array, column: Column) -> tuple[pa.Array, pa.Array]:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError, TypeError):
             typed, ok = _row_by_row(values, column.type, guess)
     if column.enum:
-        ok = pc.and_(ok, pc.fill_null(pc.is_in(values, pa.array(list(column.enum))), True))
+        ok = pc.and_(ok, _in_or_null(values, list(column.enum)))
     return typed, ok
 
 
@@ -184,7 +192,9 @@ def check_batch(batch: pa.RecordBatch, columns: Sequence[Column], first_row: int
         typed, fits = check_column(values, column)
         if not column.nullable:
             missing = pc.is_null(values)
-            violations.extend(_violations(values, column, missing, "required: the column is not nullable", first_row, limit))
+            violations.extend(
+                _violations(values, column, missing, "required: the column is not nullable", first_row, limit)
+            )
             valid = pc.and_(valid, pc.invert(missing))
             count += pc.sum(missing).as_py() or 0
         violations.extend(_violations(values, column, pc.invert(fits), column.rule(), first_row, limit))

@@ -37,8 +37,20 @@ WAIT = 45.0
 def start_mesh(settings: Settings) -> subprocess.Popen[bytes]:
     settings.home.mkdir(parents=True, exist_ok=True)
     log = (settings.home / "mesh.log").open("wb")
-    command = [sys.executable, "-m", "culturemesh", "--project", str(settings.project), "--home", str(settings.home),
-               "--log-format", "json", "up", "--port", str(settings.port)]
+    command = [
+        sys.executable,
+        "-m",
+        "culturemesh",
+        "--project",
+        str(settings.project),
+        "--home",
+        str(settings.home),
+        "--log-format",
+        "json",
+        "up",
+        "--port",
+        str(settings.port),
+    ]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     client = MeshClient(settings.mesh_url, settings.ingress_url)
     deadline = time.monotonic() + 30
@@ -94,7 +106,9 @@ async def _scenario(settings: Settings, samples: Path) -> None:
         await asyncio.to_thread(upload_file, settings, descriptor, bad)
         rejected = await _until(sink, {events.UPLOAD_REJECTED}, since)
         for violation in rejected.json()["violations"]:
-            click.echo(f"    row {violation['row']}, column {violation['column']}: {violation['value']!r} breaks {violation['rule']}")
+            click.echo(
+                f"    row {violation['row']}, column {violation['column']}: {violation['value']!r}: {violation['rule']}"
+            )
 
     port, version = published.get("outputport") or "", published.get("dpversion")
     table, _ = read_port(FilesystemStore(settings.store_root), descriptor, port, "owner", version)

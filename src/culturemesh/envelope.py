@@ -90,7 +90,7 @@ def new_event(attributes: Mapping[str, str], data: Any = None) -> Envelope:
     if isinstance(data, bytes):
         return Envelope(attrs, data)
     attrs.setdefault("datacontenttype", "application/json")
-    return Envelope(attrs, json.dumps(data, separators=(",", ":"), sort_keys=True).encode())
+    return Envelope(attrs, json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode())
 
 
 def from_http(headers: Mapping[str, str], body: bytes) -> Envelope:
@@ -99,9 +99,7 @@ def from_http(headers: Mapping[str, str], body: bytes) -> Envelope:
     content_type = lowered.get("content-type", "")
     if content_type.split(";")[0].strip().lower() == STRUCTURED:
         return _from_structured(body)
-    attributes = {
-        key[3:]: unquote(value) for key, value in lowered.items() if key.startswith("ce-") and len(key) > 3
-    }
+    attributes = {key[3:]: unquote(value) for key, value in lowered.items() if key.startswith("ce-") and len(key) > 3}
     if not attributes:
         raise EventError("not a CloudEvent: no ce-* headers and content type is not " + STRUCTURED)
     if content_type:

@@ -55,11 +55,12 @@ def object_created(obj: StoredObject) -> Envelope:
     """The object-created event as the CloudEvents AWS S3 adapter maps an S3 notification record."""
     request_id = stable_id(obj.bucket, obj.key, obj.etag, obj.sequencer)[:16].upper()
     host_id = stable_id(obj.sequencer, obj.etag)
+    event_time = obj.time or now_iso()
     record = {
         "eventVersion": "2.1",
         "eventSource": "aws:s3",
         "awsRegion": obj.region,
-        "eventTime": obj.time or now_iso(),
+        "eventTime": event_time,
         "eventName": "ObjectCreated:Put",
         "userIdentity": {"principalId": "culturemesh"},
         "requestParameters": {"sourceIPAddress": "127.0.0.1"},
@@ -80,7 +81,7 @@ def object_created(obj: StoredObject) -> Envelope:
         "source": f"aws:s3.{obj.region}.{obj.bucket}",
         "type": OBJECT_CREATED,
         "subject": obj.key,
-        "time": record["eventTime"],
+        "time": event_time,
     }
     return new_event(attributes, record)
 

@@ -41,7 +41,9 @@ def _header(stream: BinaryIO, options: CsvOptions, name: str) -> list[str]:
         text = codecs.decode(raw, options.encoding).lstrip("\ufeff").rstrip("\r\n")
     except (UnicodeDecodeError, LookupError) as exc:
         raise UploadRejected(f"{name}: the header row is not {options.encoding} text ({exc})") from None
-    names = [column.strip() for column in next(csv.reader([text], delimiter=options.delimiter, quotechar=options.quote_char))]
+    names = [
+        column.strip() for column in next(csv.reader([text], delimiter=options.delimiter, quotechar=options.quote_char))
+    ]
     duplicates = sorted(column for column, count in Counter(names).items() if count > 1)
     if duplicates:
         raise UploadRejected(f"{name}: duplicate column name(s) in the header: {', '.join(duplicates)}")

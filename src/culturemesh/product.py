@@ -45,7 +45,13 @@ class Upload:
 
     def describe(self) -> dict[str, Any]:
         info = self.object
-        return {"bucket": info.bucket, "key": info.key, "etag": info.etag, "size": info.size, "sha256": info.sha256}
+        return {
+            "bucket": info.bucket,
+            "key": info.key,
+            "etag": info.etag,
+            "size": info.size,
+            "sha256": info.sha256,
+        }
 
 
 def landing_key(descriptor: Descriptor, port: str, filename: str) -> str:
@@ -132,7 +138,9 @@ class Product:
         accepted = self._accept(upload, result)
         return [accepted, *(self._published_event(m) for m in manifests)]
 
-    def _check_and_write(self, upload: Upload, produces: tuple[str, ...], transform: Transform | None, scratch: Path) -> Written:
+    def _check_and_write(
+        self, upload: Upload, produces: tuple[str, ...], transform: Transform | None, scratch: Path
+    ) -> Written:
         columns = contract_columns(self.descriptor, upload.port)
         name = upload.object.key
         writers: dict[str, pq.ParquetWriter] = {}
@@ -180,54 +188,109 @@ class Product:
             pq.write_table(pa.Table.from_batches([], schema=schema.arrow_schema() if schema else pa.schema([])), local)
         key = versions.file_key(qualified, port, version, "part-00000.parquet")
         with local.open("rb") as body:
-            info = self.store.put(versions.PRODUCTS, key, body, content_type="application/vnd.apache.parquet", notify=False)
+            info = self.store.put(
+                versions.PRODUCTS, key, body, content_type="application/vnd.apache.parquet", notify=False
+            )
         metadata = pq.read_metadata(local)
         manifest = versions.Manifest(
-            dataproduct=qualified, outputport=port, version=version, format="parquet", created=events.now_iso(),
-            rows=metadata.num_rows, bytes=info.size,
-            files=({"key": key, "uri": self.store.uri(versions.PRODUCTS, key), "size": info.size, "sha256": info.sha256},),
-            schema=tuple({"name": f.name, "type": str(f.type), "nullable": f.nullable} for f in metadata.schema.to_arrow_schema()),
+            dataproduct=qualified,
+            outputport=port,
+            version=version,
+            format="parquet",
+            created=events.now_iso(),
+            rows=metadata.num_rows,
+            bytes=info.size,
+            files=(
+                {
+                    "key": key,
+                    "uri": self.store.uri(versions.PRODUCTS, key),
+                    "size": info.size,
+                    "sha256": info.sha256,
+                },
+            ),
+            schema=tuple(
+                {"name": f.name, "type": str(f.type), "nullable": f.nullable} for f in metadata.schema.to_arrow_schema()
+            ),
             lineage=versions.Lineage((upload.describe(),), self.function, self.function_version),
         )
         versions.commit(self.store, manifest)
         return manifest
 
     def _published_event(self, manifest: versions.Manifest) -> Envelope:
-        key = versions.manifest_key(manifest.dataproduct, manifest.outputport, manifest.version)
+        uri = self.store.uri(
+            versions.PRODUCTS, versions.manifest_key(manifest.dataproduct, manifest.outputport, manifest.version)
+        )
         data = {
-            "dataproduct": manifest.dataproduct, "outputport": manifest.outputport, "version": manifest.version,
-            "manifest": self.store.uri(versions.PRODUCTS, key), "rows": manifest.rows, "bytes": manifest.bytes,
-            "format": manifest.format, "created": manifest.created,
+            "dataproduct": manifest.dataproduct,
+            "outputport": manifest.outputport,
+            "version": manifest.version,
+            "manifest": uri,
+            "rows": manifest.rows,
+            "bytes": manifest.bytes,
+            "format": manifest.format,
+            "created": manifest.created,
         }
-        return events.published(manifest.dataproduct, manifest.outputport, manifest.version, data["manifest"], data)
+        return events.published(manifest.dataproduct, manifest.outputport, manifest.version, uri, data)
 
-    def _report(self, upload: Upload, status: str, message: str, violations: list[Violation], total: int, count: int) -> str:
+    def _report(
+        self, upload: Upload, status: str, message: str, violations: list[Violation], total: int, count: int
+    ) -> str:
         report = {
-            "dataproduct": self.descriptor.qualified_name, "inputport": upload.port.port, "object": upload.describe(),
-            "status": status, "message": message, "policy": upload.port.invalid_rows,
-            "rows": {"total": total, "rejected": count if status == "rejected" else len({v.row for v in violations})},
-            "violationCount": count, "violations": [v.as_dict() for v in violations[:MAX_REPORTED]],
+            "dataproduct": self.descriptor.qualified_name,
+            "inputport": upload.port.port,
+            "object": upload.describe(),
+            "status": status,
+            "message": message,
+            "policy": upload.port.invalid_rows,
+            "rows": {
+                "total": total,
+                "rejected": count if status == "rejected" else len({v.row for v in violations}),
+            },
+            "violationCount": count,
+            "violations": [v.as_dict() for v in violations[:MAX_REPORTED]],
             "created": events.now_iso(),
         }
         key = f"{self.descriptor.qualified_name}/{upload.port.port}/{upload.filename}.{upload.object.etag[:12]}.json"
-        self.store.put(REPORTS, key, json.dumps(report, indent=2).encode(), content_type="application/json", notify=False)
+        self.store.put(
+            REPORTS, key, json.dumps(report, indent=2).encode(), content_type="application/json", notify=False
+        )
         return self.store.uri(REPORTS, key)
 
-    def _reject(self, upload: Upload, message: str, violations: list[Violation], total: int, count: int = 0) -> Envelope:
+    def _reject(
+        self, upload: Upload, message: str, violations: list[Violation], total: int, count: int = 0
+    ) -> Envelope:
         uri = self._report(upload, "rejected", message, violations, total, count)
         data = {
-            "dataproduct": self.descriptor.qualified_name, "inputport": upload.port.port, "object": upload.describe(),
-            "reason": message, "violationCount": count, "violations": [v.as_dict() for v in violations[:20]], "report": uri,
+            "dataproduct": self.descriptor.qualified_name,
+            "inputport": upload.port.port,
+            "object": upload.describe(),
+            "reason": message,
+            "violationCount": count,
+            "violations": [v.as_dict() for v in violations[:20]],
+            "report": uri,
         }
         return events.upload_rejected(self.descriptor.qualified_name, data, uri)
 
     def _accept(self, upload: Upload, written: Written) -> Envelope:
         uri = ""
         if written.violations:
-            uri = self._report(upload, "accepted", "invalid rows quarantined", written.violations, written.total, written.violation_count)
+            uri = self._report(
+                upload,
+                "accepted",
+                "invalid rows quarantined",
+                written.violations,
+                written.total,
+                written.violation_count,
+            )
         data = {
-            "dataproduct": self.descriptor.qualified_name, "inputport": upload.port.port, "object": upload.describe(),
-            "rows": {"total": written.total, "accepted": written.valid, "quarantined": written.total - written.valid},
+            "dataproduct": self.descriptor.qualified_name,
+            "inputport": upload.port.port,
+            "object": upload.describe(),
+            "rows": {
+                "total": written.total,
+                "accepted": written.valid,
+                "quarantined": written.total - written.valid,
+            },
             **({"report": uri} if uri else {}),
         }
         return events.upload_accepted(self.descriptor.qualified_name, data, uri)

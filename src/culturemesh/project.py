@@ -15,7 +15,9 @@ def descriptor_paths(functions_dir: Path) -> list[Path]:
 def load_products(functions_dir: Path) -> list[Descriptor]:
     """Every product's descriptor; all problems of all products are reported together."""
     if not functions_dir.is_dir():
-        raise ConfigError(f"no functions/ folder at {functions_dir}; run from a culturemesh project or set CULTUREMESH_PROJECT")
+        raise ConfigError(
+            f"no functions/ folder at {functions_dir}; run from a culturemesh project or set CULTUREMESH_PROJECT"
+        )
     products: list[Descriptor] = []
     issues: list[Issue] = []
     for path in descriptor_paths(functions_dir):

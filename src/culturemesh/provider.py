@@ -35,7 +35,10 @@ def upload_stamp() -> str:
 
 
 def upload_file(
-    settings: Settings, descriptor: Descriptor, file: Path, port: str | None = None,
+    settings: Settings,
+    descriptor: Descriptor,
+    file: Path,
+    port: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ObjectInfo:
     """Store ``file`` in the landing bucket and notify the mesh; fails early if the mesh is down."""

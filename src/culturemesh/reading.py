@@ -18,7 +18,11 @@ from culturemesh.store import ObjectStore
 
 
 def read_port(
-    store: ObjectStore, descriptor: Descriptor, port: str, principal: str, version: str | None,
+    store: ObjectStore,
+    descriptor: Descriptor,
+    port: str,
+    principal: str,
+    version: str | None,
     columns: Sequence[str] | None = None,
 ) -> tuple[pa.Table, tuple[str, ...]]:
     """The version's rows with the columns ``principal`` may read, and the names withheld."""
@@ -31,8 +35,15 @@ def read_port(
         raise ConfigError(f"port {port!r} has no column(s) {', '.join(unknown)}; columns: {', '.join(available)}")
     allowed = grant(descriptor, port, principal, requested)
     if columns and allowed.withheld:
-        raise AccessDenied(principal, f"{descriptor.qualified_name} port {port!r}", f"column(s) {', '.join(allowed.withheld)} are classified")
-    tables = [pq.read_table(pa.BufferReader(store.get(versions.PRODUCTS, f["key"])), columns=list(allowed.readable)) for f in manifest.files]
+        raise AccessDenied(
+            principal,
+            f"{descriptor.qualified_name} port {port!r}",
+            f"column(s) {', '.join(allowed.withheld)} are classified",
+        )
+    tables = [
+        pq.read_table(pa.BufferReader(store.get(versions.PRODUCTS, f["key"])), columns=list(allowed.readable))
+        for f in manifest.files
+    ]
     return pa.concat_tables(tables), allowed.withheld
 
 

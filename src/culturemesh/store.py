@@ -152,7 +152,13 @@ class FilesystemStore:
                 out.flush()
                 os.fsync(out.fileno())
             info = ObjectInfo(
-                bucket, key, size, md5.hexdigest(), sha.hexdigest(), f"{time.time_ns():020X}", now_iso(),
+                bucket,
+                key,
+                size,
+                md5.hexdigest(),
+                sha.hexdigest(),
+                f"{time.time_ns():020X}",
+                now_iso(),
                 content_type,
             )
             with self._lock(bucket):
@@ -168,7 +174,7 @@ class FilesystemStore:
         return info
 
     def _check_conditions(self, bucket: str, key: str, if_none_match: bool, if_match: str | None) -> None:
-        present = self.path(bucket, key).exists()
+        present = self.path(bucket, key).is_file()
         if if_none_match and present:
             raise PreconditionFailed(bucket, key, "If-None-Match: *")
         if if_match is not None and (not present or self.head(bucket, key).etag != if_match):
@@ -184,13 +190,13 @@ class FilesystemStore:
     def get(self, bucket: str, key: str) -> bytes:
         try:
             return self.path(bucket, key).read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError):
             raise ObjectNotFound(bucket, key) from None
 
     def open(self, bucket: str, key: str) -> BinaryIO:
         try:
             return self.path(bucket, key).open("rb")
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError):
             raise ObjectNotFound(bucket, key) from None
 
     def head(self, bucket: str, key: str) -> ObjectInfo:
@@ -200,13 +206,13 @@ class FilesystemStore:
             raise ObjectNotFound(bucket, key) from None
 
     def exists(self, bucket: str, key: str) -> bool:
-        return self.path(bucket, key).exists()
+        return self.path(bucket, key).is_file()
 
     def list(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]:
         base = self.root / ".meta" / bucket
         if not base.is_dir():
             return
-        for meta in sorted(base.rglob("*.json")):
-            key = meta.relative_to(base).as_posix()[: -len(".json")]
-            if key.startswith(prefix) and self.path(bucket, key).exists():
-                yield ObjectInfo(**json.loads(meta.read_text()))
+        keys = sorted(meta.relative_to(base).as_posix()[: -len(".json")] for meta in base.rglob("*.json"))
+        for key in keys:
+            if key.startswith(prefix) and self.path(bucket, key).is_file():
+                yield self.head(bucket, key)

@@ -15,6 +15,8 @@ same version, not two.
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import hashlib
 import json
 from collections.abc import Sequence
@@ -48,11 +50,11 @@ class Manifest:
     lineage: Lineage
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> bytes:
+    def to_json(self) -> builtins.bytes:
         return json.dumps(asdict(self), indent=2, sort_keys=True).encode()
 
     @classmethod
-    def from_json(cls, data: bytes) -> Manifest:
+    def from_json(cls, data: builtins.bytes) -> Manifest:
         raw = json.loads(data)
         raw["lineage"] = Lineage(**{**raw["lineage"], "inputs": tuple(raw["lineage"]["inputs"])})
         raw["files"], raw["schema"] = tuple(raw["files"]), tuple(raw["schema"])
@@ -95,10 +97,16 @@ def existing(store: ObjectStore, qualified_name: str, port: str, version: str) -
 def commit(store: ObjectStore, manifest: Manifest) -> str:
     """Write the manifest (create-only) and move ``latest`` to it; returns the manifest's URI."""
     key = manifest_key(manifest.dataproduct, manifest.outputport, manifest.version)
-    try:
-        store.put(PRODUCTS, key, manifest.to_json(), content_type="application/json", if_none_match=True, notify=False)
-    except PreconditionFailed:
-        pass  # a concurrent delivery of the same input committed this version already
+    # a concurrent delivery of the same input may have committed this version already
+    with contextlib.suppress(PreconditionFailed):
+        store.put(
+            PRODUCTS,
+            key,
+            manifest.to_json(),
+            content_type="application/json",
+            if_none_match=True,
+            notify=False,
+        )
     _move_latest(store, manifest, key)
     return store.uri(PRODUCTS, key)
 
@@ -117,8 +125,13 @@ def _move_latest(store: ObjectStore, manifest: Manifest, key: str) -> None:
                 return
         try:
             store.put(
-                PRODUCTS, pointer, body, content_type="application/json", notify=False,
-                if_none_match=current is None, if_match=current.etag if current else None,
+                PRODUCTS,
+                pointer,
+                body,
+                content_type="application/json",
+                notify=False,
+                if_none_match=current is None,
+                if_match=current.etag if current else None,
             )
             return
         except PreconditionFailed:
@@ -138,5 +151,3 @@ def read_manifest(store: ObjectStore, qualified_name: str, port: str, version: s
     if found is None:
         raise ObjectNotFound(PRODUCTS, manifest_key(qualified_name, port, version))
     return found
-
-

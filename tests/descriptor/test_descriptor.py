@@ -97,9 +97,7 @@ def test_legacy_output_port_columns_map_to_an_arrow_schema() -> None:
     assert arrow.field("sold_at").type == pa.timestamp("ms", tz="Europe/Brussels")
     assert arrow.field("price").type == pa.decimal128(10, 2)
     assert arrow.field("seats").type == pa.list_(
-        pa.struct(
-            [pa.field("row", pa.string(), nullable=False), pa.field("number", pa.uint16(), nullable=False)]
-        )
+        pa.struct([pa.field("row", pa.string(), nullable=False), pa.field("number", pa.uint16(), nullable=False)])
     )
 
 
@@ -252,10 +250,7 @@ def test_bad_column_type_names_the_column_type_and_what_was_expected() -> None:
     text = edited("type: Nullable(String)", "type: Nullable(Strin)")
     issue = only_issue(text)
 
-    assert (
-        issue.path
-        == "spec.outputPorts[0].dataFormat.analyticalDataSchemaDefinition.columnDefinitions[2].type"
-    )
+    assert issue.path == "spec.outputPorts[0].dataFormat.analyticalDataSchemaDefinition.columnDefinitions[2].type"
     assert issue.line == line_of(text, "Nullable(Strin)")
     assert "unknown type 'Strin'" in issue.message and "did you mean 'String'" in issue.message
 
@@ -297,9 +292,7 @@ def test_every_structural_problem_is_reported_at_once_in_line_order() -> None:
 
 
 def test_env_value_written_as_a_number_asks_for_quotes() -> None:
-    text = edited(
-        "- name: checkins-upload", "- name: checkins-upload\n      environmentVariables: {LIMIT: 100}"
-    )
+    text = edited("- name: checkins-upload", "- name: checkins-upload\n      environmentVariables: {LIMIT: 100}")
     issue = only_issue(text)
 
     assert issue.path == "spec.inputPorts[0].environmentVariables.LIMIT"
@@ -341,9 +334,7 @@ def test_input_naming_an_undeclared_function_is_an_issue() -> None:
 
 
 def test_missing_function_source_file_is_an_issue_when_loading_from_a_folder(tmp_path: Path) -> None:
-    text = edited(
-        "culturemesh:\n", "culturemesh:\n  functions:\n    ingest: {source: handler.py, target: ingest}\n"
-    )
+    text = edited("culturemesh:\n", "culturemesh:\n  functions:\n    ingest: {source: handler.py, target: ingest}\n")
     issue = issues_of(text, base_dir=tmp_path)[0]
 
     assert issue.path == "culturemesh.functions.ingest.source"

@@ -33,7 +33,15 @@ def _exact(event_type: str | None, product: str | None, pairs: tuple[str, ...]) 
 @click.option("--prefix", "prefixes", multiple=True, help="ATTRIBUTE=PREFIX an attribute must start with (repeatable).")
 @click.option("--name", default=None, help="Subscription (Trigger) name; default derived from sink and filters.")
 @click.pass_context
-def subscribe(ctx: click.Context, sink: str, event_type: str | None, product: str | None, pairs: tuple[str, ...], prefixes: tuple[str, ...], name: str | None) -> None:
+def subscribe(
+    ctx: click.Context,
+    sink: str,
+    event_type: str | None,
+    product: str | None,
+    pairs: tuple[str, ...],
+    prefixes: tuple[str, ...],
+    name: str | None,
+) -> None:
     """Subscribe a sink URL to the platform's events (adds a Trigger to the running mesh)."""
     settings = settings_of(ctx)
     exact = _exact(event_type, product, pairs)
@@ -50,7 +58,14 @@ def subscribe(ctx: click.Context, sink: str, event_type: str | None, product: st
 @click.option("--count", type=int, default=None, help="Exit after this many events.")
 @click.option("--timeout", type=float, default=None, help="Exit (code 1) if no event arrives for this many seconds.")
 @click.pass_context
-def tail(ctx: click.Context, event_type: str | None, product: str | None, pairs: tuple[str, ...], count: int | None, timeout: float | None) -> None:
+def tail(
+    ctx: click.Context,
+    event_type: str | None,
+    product: str | None,
+    pairs: tuple[str, ...],
+    count: int | None,
+    timeout: float | None,
+) -> None:
     """Follow matching events as they arrive, one JSON document per line."""
     settings = settings_of(ctx)
     received = asyncio.run(_tail(settings, _exact(event_type, product, pairs), count, timeout))

@@ -71,7 +71,9 @@ def mesh_status(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"      filter {trigger['filter']}")
     click.echo("running functions: " + (", ".join(r["service"] for r in status["running"]) or "none"))
     for dead in status["dead_letters"]:
-        click.echo(f"dead letter: event {dead['id']} on {dead['trigger']} after {dead['attempts']} attempt(s): {dead['error']}")
+        click.echo(
+            f"dead letter: event {dead['id']} on {dead['trigger']} after {dead['attempts']} attempt(s): {dead['error']}"
+        )
 
 
 @click.command()

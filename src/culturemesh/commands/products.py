@@ -23,7 +23,9 @@ from culturemesh.store import FilesystemStore
 def _load_handler(descriptor: Descriptor, function: str) -> Any:
     spec = descriptor.functions[function]
     source = (descriptor.base_dir or Path.cwd()) / spec.source
-    module_spec = importlib.util.spec_from_file_location(f"culturemesh_product_{descriptor.name.replace('-', '_')}", source)
+    module_spec = importlib.util.spec_from_file_location(
+        f"culturemesh_product_{descriptor.name.replace('-', '_')}", source
+    )
     if module_spec is None or module_spec.loader is None:
         raise ConfigError(f"cannot import {source}")
     module = importlib.util.module_from_spec(module_spec)
@@ -90,7 +92,9 @@ def upload(ctx: click.Context, product: str, file: Path, port: str | None) -> No
     settings = settings_of(ctx)
     descriptor = find_product(settings.functions_dir, product)
     size = file.stat().st_size
-    with click.progressbar(length=size, label=f"uploading {file.name}", file=sys.stderr, hidden=size < (8 << 20)) as bar:
+    with click.progressbar(
+        length=size, label=f"uploading {file.name}", file=sys.stderr, hidden=size < (8 << 20)
+    ) as bar:
         info = upload_file(settings, descriptor, file, port, progress=bar.update)
     click.echo(json.dumps({"bucket": info.bucket, "key": info.key, "size": info.size, "etag": info.etag}))
 
@@ -103,7 +107,15 @@ def upload(ctx: click.Context, product: str, file: Path, port: str | None) -> No
 @click.option("--columns", default=None, help="Comma-separated columns to read.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help=".parquet, .csv or .json")
 @click.pass_context
-def read(ctx: click.Context, product: str, port: str, version: str | None, principal: str, columns: str | None, output: Path | None) -> None:
+def read(
+    ctx: click.Context,
+    product: str,
+    port: str,
+    version: str | None,
+    principal: str,
+    columns: str | None,
+    output: Path | None,
+) -> None:
     """Read an output port as PRINCIPAL: only the columns it is granted."""
     from culturemesh.reading import read_port, write_table
 
@@ -129,7 +141,9 @@ def build_knative(ctx: click.Context, out: Path | None) -> None:
     from culturemesh.deploy import knative
 
     settings = settings_of(ctx)
-    written = knative.write(load_products(settings.functions_dir), settings.project, out or settings.project / "knative")
+    written = knative.write(
+        load_products(settings.functions_dir), settings.project, out or settings.project / "knative"
+    )
     for path in written:
         click.echo(str(path))
 

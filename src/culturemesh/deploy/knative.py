@@ -33,7 +33,12 @@ def broker(namespace: str = DEFAULT_NAMESPACE) -> dict[str, Any]:
             "annotations": {"eventing.knative.dev/broker.class": "Kafka"},
         },
         "spec": {
-            "config": {"apiVersion": "v1", "kind": "ConfigMap", "name": "kafka-broker-config", "namespace": "knative-eventing"},
+            "config": {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "name": "kafka-broker-config",
+                "namespace": "knative-eventing",
+            },
             "delivery": {"retry": 10, "backoffPolicy": "exponential", "backoffDelay": "PT0.2S"},
         },
     }
@@ -45,14 +50,20 @@ def _labels(descriptor: Descriptor) -> dict[str, str]:
 
 def services(descriptor: Descriptor, project: Path, namespace: str = DEFAULT_NAMESPACE) -> list[dict[str, Any]]:
     folder = (descriptor.base_dir or project).resolve()
-    relative = folder.relative_to(project.resolve()).as_posix() if folder.is_relative_to(project.resolve()) else str(folder)
+    relative = (
+        folder.relative_to(project.resolve()).as_posix() if folder.is_relative_to(project.resolve()) else str(folder)
+    )
     result = []
     for name, function in sorted(descriptor.functions.items()):
         result.append(
             {
                 "apiVersion": "serving.knative.dev/v1",
                 "kind": "Service",
-                "metadata": {"name": service_name(descriptor, name), "namespace": namespace, "labels": _labels(descriptor)},
+                "metadata": {
+                    "name": service_name(descriptor, name),
+                    "namespace": namespace,
+                    "labels": _labels(descriptor),
+                },
                 "spec": {
                     "template": {
                         "metadata": {
@@ -75,7 +86,12 @@ def services(descriptor: Descriptor, project: Path, namespace: str = DEFAULT_NAM
                                         f"--source={relative}/{function.source}",
                                         "--signature-type=http",
                                     ],
-                                    "env": [{"name": "CULTUREMESH_DATAPRODUCT", "value": descriptor.qualified_name}],
+                                    "env": [
+                                        {
+                                            "name": "CULTUREMESH_DATAPRODUCT",
+                                            "value": descriptor.qualified_name,
+                                        }
+                                    ],
                                 }
                             ],
                         },
@@ -119,14 +135,27 @@ def triggers(descriptor: Descriptor, namespace: str = DEFAULT_NAMESPACE) -> list
             {
                 "apiVersion": "eventing.knative.dev/v1",
                 "kind": "Trigger",
-                "metadata": {"name": f"{descriptor.name}-{port.name}"[:63].rstrip("-"), "namespace": namespace, "labels": _labels(descriptor)},
+                "metadata": {
+                    "name": f"{descriptor.name}-{port.name}"[:63].rstrip("-"),
+                    "namespace": namespace,
+                    "labels": _labels(descriptor),
+                },
                 "spec": {
                     "broker": DEFAULT_BROKER,
                     "filters": filters,
                     "subscriber": {
-                        "ref": {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": service_name(descriptor, function)}
+                        "ref": {
+                            "apiVersion": "serving.knative.dev/v1",
+                            "kind": "Service",
+                            "name": service_name(descriptor, function),
+                        }
                     },
-                    "delivery": {"retry": 5, "backoffPolicy": "exponential", "backoffDelay": "PT0.5S", "timeout": "PT5M"},
+                    "delivery": {
+                        "retry": 5,
+                        "backoffPolicy": "exponential",
+                        "backoffDelay": "PT0.5S",
+                        "timeout": "PT5M",
+                    },
                 },
             }
         )

@@ -131,9 +131,7 @@ def _parse_yaml(text: str, report: _Report) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         context = f" ({exc.context})" if exc.context else ""
-        report.add(
-            (), f"YAML syntax error: {exc.problem}{context}; fix the YAML", mark.line + 1 if mark else None
-        )
+        report.add((), f"YAML syntax error: {exc.problem}{context}; fix the YAML", mark.line + 1 if mark else None)
         return None
     except yaml.YAMLError as exc:
         report.add((), f"YAML syntax error: {exc}; fix the YAML")
@@ -318,9 +316,7 @@ def _check_analytical_schema(port: dict[str, Any], loc: Loc, report: _Report) ->
 
 def _known_columns(columns: list[dict[str, Any]]) -> str:
     names = [column["name"] for column in columns]
-    return (
-        f"expected one of the port's columns: {', '.join(names)}" if names else "the port defines no columns"
-    )
+    return f"expected one of the port's columns: {', '.join(names)}" if names else "the port defines no columns"
 
 
 def _check_columns(columns: list[dict[str, Any]], loc: Loc, report: _Report) -> None:
@@ -348,9 +344,7 @@ def _check_extension(data: dict[str, Any], report: _Report, base_dir: Path | Non
     extension, spec = data["culturemesh"], data["spec"]
     functions = extension.get("functions")
     for name, function in (functions or {}).items():
-        _check_file(
-            function["source"], ("culturemesh", "functions", name, "source"), "source file", report, base_dir
-        )
+        _check_file(function["source"], ("culturemesh", "functions", name, "source"), "source file", report, base_dir)
     ports, inputs = _by_name(spec["outputPorts"]), _by_name(spec.get("inputPorts", []))
     for name, settings in extension.get("inputs", {}).items():
         loc: Loc = ("culturemesh", "inputs", name)
@@ -395,9 +389,7 @@ def _check_input(
         )
     for index, name in enumerate(settings.get("produces", [])):
         if name not in outputs:
-            report.add(
-                (*loc, "produces", index), f"no output port {name!r}; expected one of: {_names(outputs)}"
-            )
+            report.add((*loc, "produces", index), f"no output port {name!r}; expected one of: {_names(outputs)}")
     upload = settings.get("upload")
     if upload is None:
         return
@@ -411,9 +403,7 @@ def _check_input(
         )
     encoding = upload.get("csv", {}).get("encoding")
     if encoding is not None and not _known_encoding(encoding):
-        report.add(
-            (*loc, "upload", "csv", "encoding"), f"unknown text encoding {encoding!r}; expected e.g. utf-8"
-        )
+        report.add((*loc, "upload", "csv", "encoding"), f"unknown text encoding {encoding!r}; expected e.g. utf-8")
 
 
 def _known_encoding(name: str) -> bool:
@@ -432,16 +422,12 @@ def _check_contract(
     given = [key for key in ("columnsFrom", "columnDefinitions", "jsonSchema") if key in contract]
     if len(given) != 1:
         found = " and ".join(given) or "none of them"
-        report.add(
-            loc, f"a contract needs exactly one of columnsFrom, columnDefinitions, jsonSchema; found {found}"
-        )
+        report.add(loc, f"a contract needs exactly one of columnsFrom, columnDefinitions, jsonSchema; found {found}")
     source = contract.get("columnsFrom")
     if source is not None and source not in ports:
         report.add((*loc, "columnsFrom"), f"no output port {source!r}; expected one of: {_names(ports)}")
     elif source is not None and not _port_columns(ports[source]):
-        report.add(
-            (*loc, "columnsFrom"), f"output port {source!r} defines no columnDefinitions to use as contract"
-        )
+        report.add((*loc, "columnsFrom"), f"output port {source!r} defines no columnDefinitions to use as contract")
     if "columnDefinitions" in contract:
         _check_columns(contract["columnDefinitions"], (*loc, "columnDefinitions"), report)
     if "jsonSchema" in contract:
@@ -473,13 +459,10 @@ def _check_output(settings: dict[str, Any], port: dict[str, Any], loc: Loc, repo
     if settings.get("format", allowed[0]) not in allowed:
         report.add(
             (*loc, "format"),
-            f"format {settings['format']!r} does not suit a {port['type']} port; "
-            f"expected one of {', '.join(allowed)}",
+            f"format {settings['format']!r} does not suit a {port['type']} port; expected one of {', '.join(allowed)}",
         )
     known = list(_column_paths(_port_columns(port)))
     for column in settings.get("classification", {}):
         if column not in known:
             expected = f"expected one of: {', '.join(known)}" if known else "the port defines no columns"
-            report.add(
-                (*loc, "classification", column), f"unknown column {column!r} in {port['name']!r}; {expected}"
-            )
+            report.add((*loc, "classification", column), f"unknown column {column!r} in {port['name']!r}; {expected}")

@@ -365,20 +365,14 @@ def build_columns(raw: list[Mapping[str, Any]]) -> tuple[ColumnDefinition, ...]:
     )
 
 
-def _extension(
-    raw: Mapping[str, Any] | None, ports: tuple[OutputPort, ...], base_dir: Path | None
-) -> Extension:
+def _extension(raw: Mapping[str, Any] | None, ports: tuple[OutputPort, ...], base_dir: Path | None) -> Extension:
     if raw is None:
         return Extension(functions=frozen_map({DEFAULT_FUNCTION: FunctionSpec(DEFAULT_FUNCTION)}))
     functions = raw.get("functions") or {DEFAULT_FUNCTION: {}}
     return Extension(
         functions=frozen_map({name: _function(name, spec) for name, spec in functions.items()}),
-        inputs=frozen_map(
-            {name: _input(name, spec, ports, base_dir) for name, spec in raw.get("inputs", {}).items()}
-        ),
-        outputs=frozen_map(
-            {name: _output(name, spec, ports) for name, spec in raw.get("outputs", {}).items()}
-        ),
+        inputs=frozen_map({name: _input(name, spec, ports, base_dir) for name, spec in raw.get("inputs", {}).items()}),
+        outputs=frozen_map({name: _output(name, spec, ports) for name, spec in raw.get("outputs", {}).items()}),
         present=True,
     )
 
@@ -392,9 +386,7 @@ def _function(name: str, raw: Mapping[str, Any]) -> FunctionSpec:
     )
 
 
-def _input(
-    name: str, raw: Mapping[str, Any], ports: tuple[OutputPort, ...], base_dir: Path | None
-) -> UploadInput:
+def _input(name: str, raw: Mapping[str, Any], ports: tuple[OutputPort, ...], base_dir: Path | None) -> UploadInput:
     upload = raw.get("upload")
     csv = (upload or {}).get("csv", {})
     return UploadInput(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -124,7 +125,9 @@ class Broker:
             while True:
                 for delivery in self.queue.claim_due(MAX_PARALLEL):
                     await self._slots.acquire()
-                    task = asyncio.create_task(self._deliver(delivery.id, delivery.trigger, delivery.attempts, delivery.event))
+                    task = asyncio.create_task(
+                        self._deliver(delivery.id, delivery.trigger, delivery.attempts, delivery.event)
+                    )
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
                 next_due = self.queue.next_due()
@@ -156,7 +159,12 @@ class Broker:
             self._wake.set()
 
     def _settle(
-        self, delivery_id: int, trigger: k.Trigger, delivery: k.Delivery, attempts: int, event: Envelope,
+        self,
+        delivery_id: int,
+        trigger: k.Trigger,
+        delivery: k.Delivery,
+        attempts: int,
+        event: Envelope,
         outcome: Outcome,
     ) -> None:
         if outcome.ok:
@@ -164,7 +172,13 @@ class Broker:
             if outcome.reply is not None:
                 self._ingest_reply(trigger, outcome.reply)
             return
-        log.warning("delivery failed", trigger=trigger.name, ce_id=event.id, status=outcome.status, error=outcome.error)
+        log.warning(
+            "delivery failed",
+            trigger=trigger.name,
+            ce_id=event.id,
+            status=outcome.status,
+            error=outcome.error,
+        )
         if outcome.retryable and attempts < delivery.retry:
             wait = delivery.wait_before(attempts + 1)
             self.queue.retry_at(delivery_id, time.time() + wait, outcome.status, outcome.error)
@@ -260,7 +274,5 @@ def _outcome(status: int, headers: dict[str, str], body: bytes) -> Outcome:
 
 
 async def _wait_for_event(event: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(event.wait(), seconds)
-    except TimeoutError:
-        pass

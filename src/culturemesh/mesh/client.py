@@ -18,7 +18,9 @@ class MeshClient:
         self.ingress_url = ingress_url
         self.timeout = timeout
 
-    def _call(self, method: str, url: str, body: bytes | None = None, headers: Mapping[str, str] | None = None) -> tuple[int, bytes]:
+    def _call(
+        self, method: str, url: str, body: bytes | None = None, headers: Mapping[str, str] | None = None
+    ) -> tuple[int, bytes]:
         request = urllib.request.Request(url, data=body, headers=dict(headers or {}), method=method)  # noqa: S310
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
@@ -56,4 +58,6 @@ class MeshClient:
         headers, body = to_binary(event)
         status, payload = self._call("POST", self.ingress_url, body, headers)
         if status != 202:
-            raise MeshError(f"broker at {self.ingress_url} refused event {event.id} with HTTP {status}: {payload[:300]!r}")
+            raise MeshError(
+                f"broker at {self.ingress_url} refused event {event.id} with HTTP {status}: {payload[:300]!r}"
+            )

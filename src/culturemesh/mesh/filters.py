@@ -30,10 +30,7 @@ def attributes_filter(attributes: Mapping[str, str]) -> Predicate:
     wanted = dict(attributes)
 
     def match(event: Mapping[str, str]) -> bool:
-        for name, value in wanted.items():
-            if name not in event or (value != "" and event[name] != value):
-                return False
-        return True
+        return all(name in event and (value == "" or event[name] == value) for name, value in wanted.items())
 
     return match
 

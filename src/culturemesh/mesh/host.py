@@ -93,7 +93,12 @@ class FunctionHost:
         await self._wait_ready(instance, port)
         instance.ready_after = time.monotonic() - started
         self.cold_starts.append(instance.ready_after)
-        log.info("function started", service=service.name, pid=process.pid, cold_start_s=round(instance.ready_after, 3))
+        log.info(
+            "function started",
+            service=service.name,
+            pid=process.pid,
+            cold_start_s=round(instance.ready_after, 3),
+        )
         return instance
 
     async def _wait_ready(self, instance: Instance, port: int) -> None:

@@ -35,7 +35,11 @@ def parse_duration(text: str) -> float:
     if not match:
         raise ValueError(f"{text!r} is not an ISO-8601 duration (for example PT0.2S, PT10S, PT1M)")
     factors = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
-    return sum(float(value) * factors[key] for key, value in match.groupdict().items() if value)
+    seconds = 0.0
+    for key, value in match.groupdict().items():
+        if value:
+            seconds += float(value) * factors[key]
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ class Delivery:
         """Seconds to wait before retry number ``attempt`` (1-based): delay·2^n or delay·n."""
         if self.backoff_policy == "linear":
             return self.backoff_delay * attempt
-        return self.backoff_delay * (2**attempt)
+        return self.backoff_delay * float(2**attempt)
 
 
 CLUSTER_DEFAULT = Delivery()

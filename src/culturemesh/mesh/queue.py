@@ -56,14 +56,10 @@ class Queue:
 
     # objects -------------------------------------------------------------------------------
     def put_object(self, kind: str, namespace: str, name: str, body: dict[str, Any]) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?)", (kind, namespace, name, json.dumps(body))
-        )
+        self.db.execute("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?)", (kind, namespace, name, json.dumps(body)))
 
     def delete_object(self, kind: str, namespace: str, name: str) -> bool:
-        cursor = self.db.execute(
-            "DELETE FROM objects WHERE kind=? AND namespace=? AND name=?", (kind, namespace, name)
-        )
+        cursor = self.db.execute("DELETE FROM objects WHERE kind=? AND namespace=? AND name=?", (kind, namespace, name))
         return cursor.rowcount > 0
 
     def objects(self) -> Iterator[dict[str, Any]]:
@@ -98,7 +94,8 @@ class Queue:
                 (PENDING, now, limit),
             ).fetchall()
             self.db.executemany(
-                "UPDATE deliveries SET state=?, updated=? WHERE id=?", [(INFLIGHT, now, row[0]) for row in rows]
+                "UPDATE deliveries SET state=?, updated=? WHERE id=?",
+                [(INFLIGHT, now, row[0]) for row in rows],
             )
         return [Delivery(row[0], row[1], row[2], Envelope(json.loads(row[3]), row[4])) for row in rows]
 
@@ -108,8 +105,7 @@ class Queue:
 
     def finish(self, delivery_id: int, state: str, status: int | None, error: str = "") -> None:
         self.db.execute(
-            "UPDATE deliveries SET state=?, attempts=attempts+1, last_status=?, last_error=?, updated=? "
-            "WHERE id=?",
+            "UPDATE deliveries SET state=?, attempts=attempts+1, last_status=?, last_error=?, updated=? WHERE id=?",
             (state, status, error[:500], time.time(), delivery_id),
         )
 

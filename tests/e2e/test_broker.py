@@ -1,0 +1,197 @@
+"""The broker over HTTP, as a separate process: ingress, durable queue, retries, dead letters,
+replies. Each test drives it with its own triggers and an independent sink."""
+
+from __future__ import annotations
+
+import base64
+import json
+import signal
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+
+from tests.conftest import Mesh
+
+pytestmark = pytest.mark.e2e
+
+
+def trigger(
+    name: str, uri: str, attributes: dict[str, str] | None = None, delivery: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {"broker": "default", "subscriber": {"uri": uri}}
+    if attributes is not None:
+        spec["filter"] = {"attributes": attributes}
+    if delivery is not None:
+        spec["delivery"] = delivery
+    return {
+        "apiVersion": "eventing.knative.dev/v1",
+        "kind": "Trigger",
+        "metadata": {"name": name, "namespace": "culturemesh"},
+        "spec": spec,
+    }
+
+
+def post(url: str, headers: dict[str, str], body: bytes) -> int:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def send(mesh: Mesh, event_id: str, event_type: str = "be.example.ping", **extensions: str) -> int:
+    headers = {
+        "ce-specversion": "1.0",
+        "ce-id": event_id,
+        "ce-source": "/tests",
+        "ce-type": event_type,
+        "content-type": "application/json",
+    }
+    headers.update({f"ce-{name}": value for name, value in extensions.items()})
+    return post(mesh.ingress, headers, json.dumps({"n": event_id}).encode())
+
+
+def test_ingress_answers_202_for_binary_and_structured_events_and_400_for_anything_else(mesh: Mesh, make_sink) -> None:
+    sink = make_sink()
+    mesh.apply(trigger("all", sink.url))
+    assert send(mesh, "b-1") == 202
+    structured = {
+        "specversion": "1.0",
+        "id": "s-1",
+        "source": "/tests",
+        "type": "be.example.ping",
+        "data": {"x": 1},
+    }
+    assert post(mesh.ingress, {"content-type": "application/cloudevents+json"}, json.dumps(structured).encode()) == 202
+    assert post(mesh.ingress, {"content-type": "application/json"}, b"{}") == 400
+    assert (
+        post(
+            mesh.url + "/culturemesh/no-such-broker",
+            {"ce-specversion": "1.0", "ce-id": "x", "ce-source": "/t", "ce-type": "t"},
+            b"",
+        )
+        == 404
+    )
+
+    assert sink.wait_for(lambda e: e.attributes["id"] == "s-1").data == {"x": 1}
+    first = sink.wait_for(lambda e: e.attributes["id"] == "b-1")
+    assert first.attributes["knativebrokerttl"] == "255"
+
+
+def test_exact_attribute_filters_route_only_matching_events(mesh: Mesh, make_sink) -> None:
+    sales, anything = make_sink(), make_sink()
+    mesh.apply(
+        trigger("sales-only", sales.url, {"type": "be.example.sale", "dataproduct": "ticketing/ticket-sales"}),
+        trigger("has-product", anything.url, {"dataproduct": ""}),
+    )
+    send(mesh, "1", "be.example.sale", dataproduct="ticketing/ticket-sales")
+    send(mesh, "2", "be.example.sale", dataproduct="museum/visits")
+    send(mesh, "3", "be.example.sale")
+
+    anything.wait_for(lambda e: e.attributes["id"] == "2")
+    sales.wait_for(lambda e: e.attributes["id"] == "1")
+    time.sleep(0.5)
+    assert [e.attributes["id"] for e in sales.events] == ["1"]
+    assert sorted(e.attributes["id"] for e in anything.events) == ["1", "2"]
+
+
+def test_a_failing_subscriber_is_retried_until_it_succeeds(mesh: Mesh, make_sink) -> None:
+    sink = make_sink()
+    sink.respond = lambda n: (503, {}, b"busy") if n <= 2 else (200, {}, b"")
+    mesh.apply(trigger("flaky", sink.url, delivery={"retry": 5, "backoffPolicy": "linear", "backoffDelay": "PT0.1S"}))
+
+    send(mesh, "r-1")
+    sink.wait_for(lambda e: e.attributes["id"] == "r-1")
+
+    assert sink.requests == 3
+    queue = next(t for t in mesh.status()["triggers"] if t["name"] == "culturemesh/flaky")["queue"]
+    assert queue["done"] == 1 and queue["dead"] == 0
+
+
+def test_retry_gives_up_after_limit_and_dead_letters_original_event_with_error_extensions(
+    mesh: Mesh, make_sink
+) -> None:
+    failing, dead_letters = make_sink(), make_sink()
+    failing.respond = lambda n: (500, {}, b"database down")
+    delivery = {
+        "retry": 2,
+        "backoffPolicy": "exponential",
+        "backoffDelay": "PT0.05S",
+        "deadLetterSink": {"uri": dead_letters.url},
+    }
+    mesh.apply(trigger("doomed", failing.url, delivery=delivery))
+
+    send(mesh, "d-1")
+    dead = dead_letters.wait_for(lambda e: e.attributes["id"] == "d-1")
+
+    assert failing.requests == 3  # the first attempt and two retries
+    assert dead.attributes["knativeerrorcode"] == "500"
+    assert dead.attributes["knativeerrordest"] == failing.url
+    assert base64.b64decode(dead.attributes["knativeerrordata"]) == b"database down"
+    assert dead.data == {"n": "d-1"}
+    assert mesh.status()["dead_letters"][0]["id"] == "d-1"
+
+
+def test_a_4xx_other_than_404_408_409_429_is_not_retried(mesh: Mesh, make_sink) -> None:
+    sink = make_sink()
+    sink.respond = lambda n: (400, {}, b"bad")
+    mesh.apply(trigger("picky", sink.url, delivery={"retry": 5, "backoffDelay": "PT0.05S"}))
+    send(mesh, "p-1")
+    deadline = time.monotonic() + 10
+    while not mesh.status()["dead_letters"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert sink.requests == 1
+
+
+def test_a_reply_event_reenters_the_broker_with_its_ttl_decremented(mesh: Mesh, make_sink) -> None:
+    replier, listener = make_sink(), make_sink()
+    reply_headers = {
+        "ce-specversion": "1.0",
+        "ce-id": "reply-1",
+        "ce-source": "/replier",
+        "ce-type": "be.example.pong",
+        "content-type": "application/json",
+    }
+    replier.respond = lambda n: (200, reply_headers, b'{"pong": true}')
+    mesh.apply(
+        trigger("ping", replier.url, {"type": "be.example.ping"}),
+        trigger("pong", listener.url, {"type": "be.example.pong"}),
+    )
+
+    send(mesh, "ping-1")
+    pong = listener.wait_for(lambda e: e.attributes["id"] == "reply-1")
+
+    assert pong.attributes["knativebrokerttl"] == "254"
+    assert pong.data == {"pong": True}
+
+
+def test_queued_events_survive_a_broker_crash_and_are_delivered_after_restart(start_mesh, make_sink) -> None:
+    from tests.conftest import free_port
+
+    port = free_port()  # nobody listens here yet: deliveries fail and stay queued
+    mesh = start_mesh()
+    mesh.apply(
+        trigger(
+            "later",
+            f"http://127.0.0.1:{port}/",
+            delivery={"retry": 50, "backoffPolicy": "linear", "backoffDelay": "PT0.2S"},
+        )
+    )
+    assert send(mesh, "durable-1") == 202
+    mesh.stop(signal.SIGKILL)
+
+    sink = make_sink(port)
+    mesh.start()
+    event = sink.wait_for(lambda e: e.attributes["id"] == "durable-1")
+
+    assert event.data == {"n": "durable-1"}
+    assert any(t["name"] == "culturemesh/later" for t in mesh.status()["triggers"])
+
+
+def test_an_event_whose_ttl_is_spent_is_refused(mesh: Mesh) -> None:
+    assert send(mesh, "loop-1", knativebrokerttl="0") == 400

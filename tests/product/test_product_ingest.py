@@ -1,0 +1,141 @@
+"""Product.ingest in-process, on a real filesystem store: what an upload becomes."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from culturemesh import events
+from culturemesh.descriptor import load_descriptor
+from culturemesh.envelope import Envelope
+from culturemesh.eventschemas import problems
+from culturemesh.product import LANDING, Product, landing_key
+from culturemesh.store import FilesystemStore
+from tests.conftest import EVENTS_DIR, REPO, SAMPLES
+
+HEADER = "ticket_id,event_id,venue,sold_at,event_date,price,quantity,channel,buyer_postal_code"
+ROW = "T-1,e-1,STUK,2026-11-01 20:00:00,2026-12-01,12.50,2,online,3000"
+
+
+@pytest.fixture
+def product_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "ticket-sales"
+    shutil.copytree(REPO / "functions" / "ticket-sales", folder, ignore=shutil.ignore_patterns("samples"))
+    return folder
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> FilesystemStore:
+    return FilesystemStore(tmp_path / "store")
+
+
+def make_product(folder: Path, store: FilesystemStore) -> Product:
+    return Product(load_descriptor(folder / "data-product.yaml"), store)
+
+
+def upload(product: Product, store: FilesystemStore, content: bytes, name: str = "sales.csv") -> Envelope:
+    key = landing_key(product.descriptor, "sales-upload", f"t/{name}")
+    info = store.put(LANDING, key, content, notify=False)
+    return events.object_created(info.as_stored())
+
+
+def by_type(emitted: list[Envelope], event_type: str) -> Envelope:
+    return next(e for e in emitted if e.type == event_type)
+
+
+def assert_conforms(emitted: list[Envelope]) -> None:
+    for event in emitted:
+        assert problems(EVENTS_DIR, event.to_dict()) == [], event.type
+
+
+def test_same_input_delivered_twice_yields_the_same_version_not_two(product_dir: Path, store: FilesystemStore) -> None:
+    product = make_product(product_dir, store)
+    event = upload(product, store, (SAMPLES / "sales.csv").read_bytes())
+
+    first, second = product.ingest(event), product.ingest(event)
+
+    assert by_type(first, events.PUBLISHED).get("dpversion") == by_type(second, events.PUBLISHED).get("dpversion")
+    assert by_type(first, events.PUBLISHED).id == by_type(second, events.PUBLISHED).id
+    assert len(list(store.list("products", "ticketing/ticket-sales/sales/versions/"))) == 2  # one parquet, one manifest
+    assert_conforms(first + second)
+
+
+def test_a_changed_file_becomes_a_new_version_and_latest_moves_to_it(product_dir: Path, store: FilesystemStore) -> None:
+    product = make_product(product_dir, store)
+    one = by_type(product.ingest(upload(product, store, f"{HEADER}\n{ROW}\n".encode(), "a.csv")), events.PUBLISHED)
+    two = by_type(
+        product.ingest(upload(product, store, f"{HEADER}\n{ROW}\n{ROW.replace('T-1', 'T-2')}\n".encode(), "b.csv")),
+        events.PUBLISHED,
+    )
+
+    assert one.get("dpversion") != two.get("dpversion")
+    latest = json.loads(store.get("products", "ticketing/ticket-sales/sales/latest.json"))
+    assert latest["version"] == two.get("dpversion")
+    assert two.json()["rows"] == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "the file is empty"),
+        (f"{HEADER}\n".encode(), "header but no data rows"),
+        (f"{HEADER},price\n{ROW},1\n".encode(), "duplicate column name(s) in the header: price"),
+        (f"{HEADER}\n{ROW.replace('STUK', 'Théâtre')}\n".encode("latin-1"), "cannot read as CSV (utf-8)"),
+        (gzip.compress(f"{HEADER}\n{ROW}\n".encode())[:30], "not utf-8 text"),
+    ],
+    ids=["empty", "header-only", "duplicate-columns", "wrong-encoding", "binary-garbage"],
+)
+def test_unreadable_uploads_are_rejected_with_a_clear_reason_and_kept(
+    product_dir: Path, store: FilesystemStore, content: bytes, expected: str
+) -> None:
+    product = make_product(product_dir, store)
+    event = upload(product, store, content)
+
+    emitted = product.ingest(event)
+
+    rejected = by_type(emitted, events.UPLOAD_REJECTED)
+    assert expected in rejected.json()["reason"]
+    assert rejected.json()["object"]["key"] in rejected.json()["reason"] or "sales.csv" in rejected.json()["reason"]
+    assert store.get(LANDING, event.get("subject") or "") == content
+    assert not store.exists("products", "ticketing/ticket-sales/sales/latest.json")
+    assert_conforms(emitted)
+
+
+def test_quarantine_policy_publishes_valid_rows_and_reports_the_rest(product_dir: Path, store: FilesystemStore) -> None:
+    descriptor = product_dir / "data-product.yaml"
+    descriptor.write_text(descriptor.read_text().replace("invalidRows: reject", "invalidRows: quarantine"))
+    product = make_product(product_dir, store)
+
+    emitted = product.ingest(upload(product, store, (SAMPLES / "sales-broken.csv").read_bytes()))
+
+    accepted = by_type(emitted, events.UPLOAD_ACCEPTED)
+    assert accepted.json()["rows"] == {"total": 5, "accepted": 2, "quarantined": 3}
+    report = json.loads(store.get("reports", accepted.get("dataref", "").split("/store/reports/")[1]))
+    assert {v["row"] for v in report["violations"]} == {2, 4, 5}
+    assert by_type(emitted, events.PUBLISHED).json()["rows"] == 2
+    assert_conforms(emitted)
+
+
+def test_values_of_classified_columns_are_redacted_in_reports(product_dir: Path, store: FilesystemStore) -> None:
+    descriptor = product_dir / "data-product.yaml"
+    descriptor.write_text(descriptor.read_text().replace("type: Nullable(String)", "type: Nullable(UInt16)"))
+    product = make_product(product_dir, store)
+
+    emitted = product.ingest(upload(product, store, f"{HEADER}\n{ROW.replace(',3000', ',B-1000 Brussel')}\n".encode()))
+
+    violation = by_type(emitted, events.UPLOAD_REJECTED).json()["violations"][0]
+    assert violation["column"] == "buyer_postal_code"
+    assert violation["value"] == "<redacted>"
+
+
+def test_an_event_for_another_product_is_refused(product_dir: Path, store: FilesystemStore) -> None:
+    from culturemesh.errors import EventError
+
+    product = make_product(product_dir, store)
+    info = store.put(LANDING, "museum/visits/upload/x.csv", b"a\n1\n", notify=False)
+    with pytest.raises(EventError, match="is not under ticketing/ticket-sales/"):
+        product.ingest(events.object_created(info.as_stored()))

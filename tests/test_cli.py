@@ -1,0 +1,111 @@
+"""The culturemesh command as users run it: exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO, SAMPLES
+
+
+def cli(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CULTUREMESH_")}
+    return subprocess.run(
+        [sys.executable, "-m", "culturemesh", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**base, **(env or {})},
+    )
+
+
+def test_validate_accepts_the_repository_products_and_event_schemas() -> None:
+    result = cli("validate")
+    assert result.returncode == 0, result.stderr
+    assert "descriptor(s)" in result.stdout
+
+
+def test_validate_names_file_yaml_path_line_and_expectation_and_exits_3(tmp_path: Path) -> None:
+    bad = tmp_path / "data-product.yaml"
+    text = (REPO / "functions" / "ticket-sales" / "data-product.yaml").read_text()
+    bad.write_text(text.replace("type: analyticaldata", "type: warehouse"))
+    line = next(i for i, row in enumerate(bad.read_text().splitlines(), 1) if "warehouse" in row)
+
+    result = cli("validate", str(bad))
+
+    assert result.returncode == 3
+    assert f"{bad}:{line}: spec.outputPorts[0].type" in result.stderr
+    assert "analyticaldata" in result.stderr  # says what was expected
+
+
+def test_validate_refuses_an_invalid_cron_schedule_naming_its_path(tmp_path: Path) -> None:
+    bad = tmp_path / "data-product.yaml"
+    text = (REPO / "functions" / "ticket-sales" / "data-product.yaml").read_text()
+    bad.write_text(text.replace("  inputPorts:\n", "  transformer:\n    schedule: '61 * * * *'\n  inputPorts:\n", 1))
+    result = cli("validate", str(bad))
+    assert result.returncode == 3
+    assert "spec.transformer.schedule" in result.stderr
+
+
+def test_run_transforms_a_local_file_without_the_mesh(tmp_path: Path) -> None:
+    result = cli("run", "ticket-sales", "--input", str(SAMPLES / "sales.csv"), env={"CULTUREMESH_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    documents = json.loads("[" + result.stdout.replace("}\n{", "},\n{") + "]")
+    assert [d["type"] for d in documents] == [
+        "be.culturemesh.upload.accepted",
+        "be.culturemesh.dataproduct.published",
+    ]
+    assert (tmp_path / "store" / "products" / "ticketing" / "ticket-sales" / "sales" / "latest.json").is_file()
+
+
+def test_run_on_a_broken_file_exits_4_and_points_at_the_report(tmp_path: Path) -> None:
+    result = cli(
+        "run",
+        "ticket-sales",
+        "--input",
+        str(SAMPLES / "sales-broken.csv"),
+        env={"CULTUREMESH_HOME": str(tmp_path)},
+    )
+    assert result.returncode == 4
+    assert "rejected; the report is at file://" in result.stderr
+
+
+def test_upload_without_a_running_mesh_says_how_to_start_it_and_exits_6(tmp_path: Path) -> None:
+    result = cli(
+        "upload",
+        "ticket-sales",
+        str(SAMPLES / "sales.csv"),
+        env={"CULTUREMESH_HOME": str(tmp_path), "CULTUREMESH_PORT": "1"},
+    )
+    assert result.returncode == 6
+    assert "culturemesh up" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_read_gives_a_principal_only_its_granted_columns(tmp_path: Path) -> None:
+    env = {"CULTUREMESH_HOME": str(tmp_path)}
+    assert cli("run", "ticket-sales", "--input", str(SAMPLES / "sales.csv"), env=env).returncode == 0
+
+    public = cli("read", "ticket-sales", "sales", "--as", "public", env=env)
+    analyst = cli("read", "ticket-sales", "sales", "--as", "analyst", env=env)
+    refused = cli(
+        "read", "ticket-sales", "sales", "--as", "public", "--columns", "ticket_id,buyer_postal_code", env=env
+    )
+    stranger = cli("read", "ticket-sales", "sales", "--as", "stranger", env=env)
+
+    assert public.returncode == 0 and "buyer_postal_code" not in public.stdout.splitlines()[0]
+    assert "withheld" in public.stderr
+    assert analyst.returncode == 0 and "buyer_postal_code" in analyst.stdout.splitlines()[0]
+    assert refused.returncode == 8 and "buyer_postal_code" in refused.stderr
+    assert stranger.returncode == 8 and "no grant" in stranger.stderr
+
+
+def test_unknown_product_lists_the_products_there_are() -> None:
+    result = cli("run", "no-such-product", "--input", str(SAMPLES / "sales.csv"))
+    assert result.returncode == 2
+    assert "ticket-sales" in result.stderr
