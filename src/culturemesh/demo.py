@@ -116,15 +116,16 @@ async def _scenario(settings: Settings, samples: Path) -> None:
     click.echo(f"\n3. output port {port!r}, version {version}: {table.num_rows} rows")
     click.echo(f"   manifest: {manifest}")
     click.echo(f"   read it:  culturemesh --home {settings.home} read {PRODUCT} {port} --as owner")
+    click.echo("   " + " | ".join(table.column_names))
     for row in table.slice(0, 3).to_pylist():
-        click.echo(f"   {row}")
+        click.echo("   " + " | ".join("" if value is None else str(value) for value in row.values()))
 
 
 def run_demo(settings: Settings, keep: bool = False) -> None:
     samples = settings.functions_dir / PRODUCT / "samples"
     if not (samples / "sales.csv").is_file():
         raise ConfigError(f"the demo needs {samples / 'sales.csv'}; run it from the culturemesh repository")
-    home = settings.project / ".culturemesh" / "demo"
+    home = settings.home / "demo"
     shutil.rmtree(home, ignore_errors=True)
     demo = settings.with_overrides(home=home, port=free_port())
     started = time.monotonic()

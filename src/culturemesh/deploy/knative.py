@@ -102,6 +102,18 @@ def services(descriptor: Descriptor, project: Path, namespace: str = DEFAULT_NAM
     return result
 
 
+def _env(descriptor: Descriptor) -> list[dict[str, Any]]:
+    """The input ports' environment variables; secret ones as references to Kubernetes Secrets."""
+    env: list[dict[str, Any]] = [{"name": "CULTUREMESH_DATAPRODUCT", "value": descriptor.qualified_name}]
+    for port in descriptor.input_ports:
+        env.extend({"name": key, "value": str(value)} for key, value in sorted(port.environment_variables.items()))
+        env.extend(
+            {"name": key, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+            for key, secret in sorted(port.secret_environment_variables.items())
+        )
+    return env
+
+
 def _filters(descriptor: Descriptor, port: InputPort) -> list[dict[str, Any]] | None:
     if port.output_port_ref is not None:
         ref = port.output_port_ref

@@ -161,7 +161,8 @@ def parse_service(obj: Mapping[str, Any]) -> Service:
     if len(containers) != 1:
         raise ObjectError("Service", name, "spec.template.spec.containers", "expected exactly one container")
     container = containers[0]
-    env = {item["name"]: str(item.get("value", "")) for item in container.get("env") or [] if "name" in item}
+    # Secret references (valueFrom) are resolved by the cluster; the local host leaves them unset.
+    env = {item["name"]: str(item.get("value", "")) for item in container.get("env") or [] if "value" in item}
     args = tuple(str(arg) for arg in [*(container.get("command") or []), *(container.get("args") or [])])
     if not args:
         raise ObjectError("Service", name, "spec.template.spec.containers[0]", "command or args required")

@@ -1,0 +1,69 @@
+"""The generated knative/ manifests: current, valid against the real Knative CRD schemas, and
+exactly what the embedded mesh runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+
+from culturemesh.deploy import knative
+from culturemesh.mesh import objects
+from culturemesh.project import load_products
+from tests.conftest import REPO
+
+CRDS = REPO.parent / "shared" / "reference" / "knative"
+KINDS = {"Broker": "eventing-broker.yaml", "Trigger": "eventing-trigger.yaml", "Service": "serving-service.yaml"}
+
+
+def crd_schema(kind: str) -> dict[str, Any]:
+    for document in yaml.safe_load_all((CRDS / KINDS[kind]).read_text()):
+        if document and document.get("kind") == "CustomResourceDefinition":
+            version = next(v for v in document["spec"]["versions"] if v["name"] == "v1")
+            return dict(version["schema"]["openAPIV3Schema"])
+    raise AssertionError(f"no CRD for {kind}")
+
+
+def generated() -> list[dict[str, Any]]:
+    return knative.objects(load_products(REPO / "functions"), REPO)
+
+
+def test_committed_knative_folder_matches_the_descriptors(tmp_path: Path) -> None:
+    written = knative.write(load_products(REPO / "functions"), REPO, tmp_path)
+    for path in written:
+        committed = REPO / "knative" / path.name
+        assert committed.is_file(), f"knative/{path.name} is missing: run `culturemesh build knative`"
+        assert committed.read_text() == path.read_text(), (
+            f"knative/{path.name} is stale: run `culturemesh build knative`"
+        )
+
+
+@pytest.mark.parametrize("obj", generated(), ids=lambda o: f"{o['kind']}-{o['metadata']['name']}")
+def test_every_generated_object_is_valid_against_its_crd_schema(obj: dict[str, Any]) -> None:
+    errors = list(Draft202012Validator(crd_schema(obj["kind"])).iter_errors(obj))
+    assert errors == [], [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors]
+
+
+def test_a_wrong_field_type_is_caught_by_the_crd_schema() -> None:
+    service = next(o for o in generated() if o["kind"] == "Service")
+    service["spec"]["template"]["spec"]["containerConcurrency"] = "ten"
+    assert list(Draft202012Validator(crd_schema("Service")).iter_errors(service))
+
+
+def test_the_embedded_mesh_accepts_every_generated_object() -> None:
+    for obj in generated():
+        parse = {"Broker": objects.parse_broker, "Trigger": objects.parse_trigger, "Service": objects.parse_service}
+        parsed = parse[obj["kind"]](obj)
+        assert parsed.name == obj["metadata"]["name"]
+
+
+def test_upload_trigger_routes_object_created_events_under_the_port_prefix_to_the_function() -> None:
+    trigger = objects.parse_trigger(next(o for o in generated() if o["kind"] == "Trigger"))
+    key = "ticketing/ticket-sales/sales-upload/20261127T101500Z/sales.csv"
+    assert trigger.matches({"type": "com.amazonaws.s3.ObjectCreated:Put", "subject": key})
+    assert not trigger.matches({"type": "com.amazonaws.s3.ObjectCreated:Put", "subject": "museum/visits/x/a.csv"})
+    assert not trigger.matches({"type": "com.amazonaws.s3.ObjectRemoved:Delete", "subject": key})
+    assert trigger.subscriber["ref"]["name"] == "ticket-sales-ingest"
