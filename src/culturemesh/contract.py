@@ -81,15 +81,33 @@ def _regex_mask(values: pa.Array, pattern: str) -> pa.Array:
     return pc.fill_null(pc.match_substring_regex(values, pattern), True)
 
 
+_FAST_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
+def _local_to(target: pa.TimestampType, naive: pa.Array) -> pa.Array:
+    """Naive local times in the column's zone (UTC by default); a DST-ambiguous or skipped time
+    takes the earliest instant rather than rejecting a real-world record."""
+    local = pc.assume_timezone(naive, target.tz or "UTC", ambiguous="earliest", nonexistent="earliest")
+    return pc.cast(pc.cast(local, pa.timestamp(target.unit, "UTC"), safe=False), target)
+
+
 def _parse_datetime(values: pa.Array, target: pa.TimestampType) -> pa.Array:
+    # Fast path: a column written in one plain layout parses in a single C-level strptime. strptime
+    # rolls impossible dates over (Feb 30 -> Mar 2), so the parsed day must equal the written one.
+    for layout in _FAST_DATETIME_FORMATS:
+        naive = pc.strptime(values, format=layout, unit="s", error_is_null=True)
+        if naive.null_count != values.null_count:
+            continue
+        written_day = pc.cast(pc.utf8_slice_codeunits(values, 8, 10), pa.int64())
+        if pc.all(pc.equal(pc.day(naive), written_day)).as_py() is not False:
+            return _local_to(target, naive)
     text = pc.replace_substring_regex(values, r"^(\d{4}-\d{2}-\d{2}) ", r"\1T")
     text = pc.replace_substring_regex(text, r"^(\d{4}-\d{2}-\d{2})$", r"\1T00:00:00")
     zoned = pc.fill_null(pc.match_substring_regex(text, _ZONED), False)
-    tz = target.tz or "UTC"
     with_zone = pc.cast(pc.if_else(zoned, text, None), pa.timestamp("ns", "UTC"))
     naive = pc.cast(pc.if_else(zoned, None, text), pa.timestamp("ns"))
-    local = pc.assume_timezone(naive, tz)
-    merged = pc.if_else(zoned, with_zone, pc.cast(local, pa.timestamp("ns", "UTC")))
+    local = pc.cast(_local_to(pa.timestamp("ns", target.tz or "UTC"), naive), pa.timestamp("ns", "UTC"))
+    merged = pc.if_else(zoned, with_zone, local)
     return pc.cast(pc.cast(merged, pa.timestamp(target.unit, "UTC"), safe=False), target)
 
 
@@ -105,10 +123,11 @@ def _convert(values: pa.Array, target: pa.DataType) -> pa.Array:
         return pc.if_else(pc.is_valid(values), truthy, None)
     if pa.types.is_timestamp(target):
         return _parse_datetime(values, target)
-    if pa.types.is_integer(target):  # Arrow's integer cast refuses an explicit '+'
-        return pc.cast(pc.replace_substring_regex(pc.utf8_trim_whitespace(values), r"^\+", ""), target)
-    if pa.types.is_floating(target) or pa.types.is_decimal(target):
-        return pc.cast(pc.utf8_trim_whitespace(values), target)
+    if pa.types.is_integer(target) or pa.types.is_floating(target) or pa.types.is_decimal(target):
+        try:
+            return pc.cast(values, target)
+        except pa.ArrowInvalid:  # surrounding blanks, or an explicit '+' (Arrow's integer cast refuses it)
+            return pc.cast(pc.replace_substring_regex(pc.utf8_trim_whitespace(values), r"^\+", ""), target)
     if pa.types.is_date(target):
         return pc.cast(values, target)
     return _convert_nested(values, target)
