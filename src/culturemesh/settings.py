@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from culturemesh.errors import ConfigError
@@ -52,7 +52,6 @@ class Settings:
     log_format: str = "auto"  # auto | json | console
     log_level: str = "info"
     sink: str = ""  # K_SINK: where a function publishes the events it emits (the broker ingress)
-    extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import socket
 import sys
 import time
@@ -152,7 +151,3 @@ class FunctionHost:
             for name, instance in self.instances.items()
         ]
 
-
-def function_env(settings_env: dict[str, str]) -> dict[str, str]:
-    """The environment a function process inherits: the mesh's own, plus culturemesh settings."""
-    return {**os.environ, **settings_env}
