@@ -10,9 +10,17 @@ A product's ``main.py`` decorates its handlers with :func:`product_function`::
 The decorated function is an HTTP function (``--signature-type http``), so it runs unchanged in a
 Knative Service and on the embedded mesh. Per request it parses the CloudEvent (binary or
 structured), binds ``ce_id``/``ce_type``/``dataproduct`` to the logs, calls the handler with the
-product (built once per process from the settings), publishes the returned events to ``K_SINK``
-(the broker, as a SinkBinding injects it) and answers 200. A malformed or misrouted event answers
-400 (Knative does not retry it); any other failure answers 500, so the broker retries it.
+product (built once per process from the settings), and answers as a Knative broker expects:
+
+- no event returned: an empty ``200``;
+- events returned: the last one is the reply, in binary mode, and re-enters the broker; any
+  earlier ones are first POSTed to ``K_SINK`` (the broker, as a SinkBinding injects it) — without
+  ``K_SINK`` they could not be delivered, so that is a failure;
+- a malformed or misrouted event: ``400`` (the broker does not retry it);
+- any other failure: ``500``, so the broker retries and finally dead-letters the event.
+
+functions-framework's own ``cloud_event`` signature answers ``200 OK`` with a body (a broker
+reads a non-CloudEvent body as a failure) and cannot reply, hence the HTTP signature here.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ import flask
 import functions_framework
 
 from culturemesh.envelope import Envelope, from_http, to_binary
-from culturemesh.errors import EventError, MeshUnavailable
+from culturemesh.errors import ConfigError, EventError, MeshUnavailable
 from culturemesh.logs import bind_event, clear_event, configure, get_logger
 from culturemesh.product import Product
 from culturemesh.settings import Settings
@@ -75,10 +83,15 @@ def product_function(handler: Handler) -> Callable[[flask.Request], Any]:
         bind_event(event.id, event.type, product.descriptor.qualified_name)
         try:
             outcome = list(handler(event, product))
-            if settings.sink:
-                publish(outcome, settings.sink)
             log.info("event handled", emitted=[e.type for e in outcome])
-            return flask.Response(status=200)
+            if not outcome:
+                return flask.Response(status=200)
+            if len(outcome) > 1:
+                if not settings.sink:
+                    raise ConfigError("the handler returned several events but K_SINK is not set; bind a sink")
+                publish(outcome[:-1], settings.sink)
+            headers, body = to_binary(outcome[-1])
+            return flask.Response(body, status=200, headers=headers)
         except EventError as exc:
             log.warning("event refused", error=str(exc))
             return flask.Response(json.dumps({"error": str(exc)}), status=400, mimetype="application/json")
