@@ -150,4 +150,3 @@ class FunctionHost:
             }
             for name, instance in self.instances.items()
         ]
-
