@@ -16,7 +16,12 @@ from culturemesh.project import load_products
 from tests.conftest import REPO
 
 CRDS = REPO.parent / "shared" / "reference" / "knative"
-KINDS = {"Broker": "eventing-broker.yaml", "Trigger": "eventing-trigger.yaml", "Service": "serving-service.yaml"}
+KINDS = {
+    "Broker": "eventing-broker.yaml",
+    "Trigger": "eventing-trigger.yaml",
+    "Service": "serving-service.yaml",
+    "SinkBinding": "eventing-sinkbindings.yaml",
+}
 
 
 def crd_schema(kind: str) -> dict[str, Any]:
@@ -55,7 +60,12 @@ def test_a_wrong_field_type_is_caught_by_the_crd_schema() -> None:
 
 def test_the_embedded_mesh_accepts_every_generated_object() -> None:
     for obj in generated():
-        parse = {"Broker": objects.parse_broker, "Trigger": objects.parse_trigger, "Service": objects.parse_service}
+        parse = {
+            "Broker": objects.parse_broker,
+            "Trigger": objects.parse_trigger,
+            "Service": objects.parse_service,
+            "SinkBinding": objects.parse_sink_binding,
+        }
         parsed = parse[obj["kind"]](obj)
         assert parsed.name == obj["metadata"]["name"]
 

@@ -14,16 +14,22 @@ from culturemesh.commands._common import echo_json, settings_of
 @click.option("--port", type=int, default=None, help="Port of the broker ingress and admin API (env CULTUREMESH_PORT).")
 @click.pass_context
 def up(ctx: click.Context, port: int | None) -> None:
-    """Run the embedded mesh with every product under functions/ until stopped."""
+    """Run the embedded mesh until stopped, configured from knative/ (else from the descriptors)."""
     from culturemesh.deploy import knative
-    from culturemesh.mesh.server import serve
+    from culturemesh.mesh.server import parse_manifests, serve
     from culturemesh.project import load_products
 
     settings = settings_of(ctx).with_overrides(port=port)
     products = load_products(settings.functions_dir)
+    manifests = settings.project / "knative"
+    if manifests.is_dir() and any(manifests.glob("*.yaml")):
+        objects = [obj for path in sorted(manifests.glob("*.yaml")) for obj in parse_manifests(path.read_text())]
+        source = f"{manifests}/"
+    else:
+        objects, source = knative.objects(products, settings.project), "the descriptors"
     settings.mesh_dir.mkdir(parents=True, exist_ok=True)
-    click.echo(f"culturemesh mesh on {settings.mesh_url} with {len(products)} product(s); Ctrl-C stops it", err=True)
-    asyncio.run(serve(settings, knative.objects(products, settings.project)))
+    click.echo(f"culturemesh mesh on {settings.mesh_url}: {len(objects)} Knative objects from {source}", err=True)
+    asyncio.run(serve(settings, objects))
 
 
 @click.group("mesh")

@@ -1,5 +1,5 @@
-"""Knative objects generated from the descriptors: one Broker, a Service per product function, a
-Trigger per input port. The embedded mesh applies exactly these objects, and ``culturemesh build
+"""Knative objects generated from the descriptors: one Broker, a Service and a SinkBinding per
+product function, a Trigger per input port. The embedded mesh applies exactly these objects, and ``culturemesh build
 knative`` writes them to ``knative/`` for ``kubectl apply``.
 """
 
@@ -102,6 +102,26 @@ def services(descriptor: Descriptor, project: Path, namespace: str = DEFAULT_NAM
     return result
 
 
+def sink_bindings(descriptor: Descriptor, namespace: str = DEFAULT_NAMESPACE) -> list[dict[str, Any]]:
+    """A SinkBinding per function: it injects ``K_SINK`` (the broker) so the function can publish."""
+    return [
+        {
+            "apiVersion": "sources.knative.dev/v1",
+            "kind": "SinkBinding",
+            "metadata": {"name": service_name(descriptor, name), "namespace": namespace, "labels": _labels(descriptor)},
+            "spec": {
+                "subject": {
+                    "apiVersion": "serving.knative.dev/v1",
+                    "kind": "Service",
+                    "name": service_name(descriptor, name),
+                },
+                "sink": {"ref": {"apiVersion": "eventing.knative.dev/v1", "kind": "Broker", "name": DEFAULT_BROKER}},
+            },
+        }
+        for name in sorted(descriptor.functions)
+    ]
+
+
 def _env(descriptor: Descriptor) -> list[dict[str, Any]]:
     """The input ports' environment variables; secret ones as references to Kubernetes Secrets."""
     env: list[dict[str, Any]] = [{"name": "CULTUREMESH_DATAPRODUCT", "value": descriptor.qualified_name}]
@@ -179,6 +199,7 @@ def objects(descriptors: Sequence[Descriptor], project: Path) -> list[dict[str, 
     result = [broker()]
     for descriptor in descriptors:
         result.extend(services(descriptor, project))
+        result.extend(sink_bindings(descriptor))
         result.extend(triggers(descriptor))
     return result
 
@@ -188,7 +209,8 @@ def write(descriptors: Sequence[Descriptor], project: Path, out: Path) -> list[P
     out.mkdir(parents=True, exist_ok=True)
     written = [_dump(out / "broker.yaml", [broker()])]
     for descriptor in descriptors:
-        written.append(_dump(out / f"{descriptor.name}.yaml", [*services(descriptor, project), *triggers(descriptor)]))
+        docs = [*services(descriptor, project), *sink_bindings(descriptor), *triggers(descriptor)]
+        written.append(_dump(out / f"{descriptor.name}.yaml", docs))
     return written
 
 

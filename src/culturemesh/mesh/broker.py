@@ -54,11 +54,13 @@ class Outcome:
 
 
 class Broker:
-    def __init__(self, queue: Queue, host: FunctionHost) -> None:
+    def __init__(self, queue: Queue, host: FunctionHost, ingress_base: str) -> None:
+        self.ingress_base = ingress_base.rstrip("/")
         self.queue = queue
         self.host = host
         self.brokers: dict[tuple[str, str], k.Broker] = {}
         self.triggers: dict[tuple[str, str], k.Trigger] = {}
+        self.bindings: dict[tuple[str, str], k.SinkBinding] = {}
         self._wake = asyncio.Event()
         self._session: aiohttp.ClientSession | None = None
         self._slots = asyncio.Semaphore(MAX_PARALLEL)
@@ -82,11 +84,27 @@ class Broker:
             service = k.parse_service(obj)
             self.host.register(service)
             ident = ("Service", service.namespace, service.name)
+        elif kind == f"{k.SOURCES}/SinkBinding":
+            binding = k.parse_sink_binding(obj)
+            self.bindings[(binding.namespace, binding.name)] = binding
+            self.host.bound_env[binding.service] = {"K_SINK": self.resolve(binding.sink, binding.namespace)}
+            ident = ("SinkBinding", binding.namespace, binding.name)
         else:
-            raise MeshError(f"cannot apply {kind}: the embedded mesh runs Broker, Trigger and Service objects")
+            raise MeshError(
+                f"cannot apply {kind}: the embedded mesh runs Broker, Trigger, Service and SinkBinding objects"
+            )
         if persist:
             self.queue.put_object(*ident, dict(obj))
         return "/".join(ident)
+
+    def resolve(self, destination: Mapping[str, Any], namespace: str) -> str:
+        """The URL of a destination that is a URI or a Broker (a Service resolves when it is started)."""
+        ref = destination.get("ref")
+        if ref and ref.get("kind") == "Broker":
+            return f"{self.ingress_base}/{ref.get('namespace', namespace)}/{ref['name']}"
+        if destination.get("uri"):
+            return str(destination["uri"])
+        raise MeshError(f"cannot resolve destination {dict(destination)}: expected a uri or a Broker ref")
 
     def delete(self, kind: str, namespace: str, name: str) -> bool:
         if kind == "Trigger":
@@ -95,6 +113,8 @@ class Broker:
             self.brokers.pop((namespace, name), None)
         elif kind == "Service":
             self.host.unregister(name)
+        elif kind == "SinkBinding" and (binding := self.bindings.pop((namespace, name), None)):
+            self.host.bound_env.pop(binding.service, None)
         return self.queue.delete_object(kind, namespace, name)
 
     # ingress -------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ class FunctionHost:
         self.idle_seconds = idle_seconds
         self.base_env = base_env
         self.services: dict[str, Service] = {}
+        self.bound_env: dict[str, dict[str, str]] = {}  # from SinkBindings: service -> {"K_SINK": url}
         self.instances: dict[str, Instance] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.cold_starts: list[float] = []
@@ -77,7 +78,8 @@ class FunctionHost:
 
     async def _start(self, service: Service) -> Instance:
         port = free_port()
-        env = {**self.base_env, **service.env, "PORT": str(port), "K_SERVICE": service.name}
+        bound = self.bound_env.get(service.name, {})
+        env = {**self.base_env, **service.env, **bound, "PORT": str(port), "K_SERVICE": service.name}
         args = list(service.args)
         if args[0] == "functions-framework":  # the venv's entry point, not whatever is first on PATH
             args[0] = str(Path(sys.executable).with_name("functions-framework"))

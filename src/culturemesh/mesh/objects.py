@@ -17,6 +17,7 @@ from culturemesh.mesh.filters import Predicate, compile_trigger_filter
 
 EVENTING = "eventing.knative.dev/v1"
 SERVING = "serving.knative.dev/v1"
+SOURCES = "sources.knative.dev/v1"
 _DURATION = re.compile(
     r"^P(?!$)(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?=\d)(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?"
     r"(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
@@ -118,6 +119,28 @@ class Service:
     env: Mapping[str, str]
     timeout_seconds: int
     container_concurrency: int
+
+
+@dataclass(frozen=True)
+class SinkBinding:
+    """Injects ``K_SINK`` (the resolved sink) into the subject Service's processes."""
+
+    namespace: str
+    name: str
+    service: str
+    sink: Mapping[str, Any]
+
+
+def parse_sink_binding(obj: Mapping[str, Any]) -> SinkBinding:
+    namespace, name = _meta(obj)
+    spec = obj.get("spec") or {}
+    subject = spec.get("subject") or {}
+    if subject.get("kind") != "Service" or not subject.get("name"):
+        raise ObjectError("SinkBinding", name, "spec.subject", "the embedded mesh binds a Knative Service by name")
+    sink = spec.get("sink")
+    if not isinstance(sink, dict) or not (sink.get("uri") or sink.get("ref")):
+        raise ObjectError("SinkBinding", name, "spec.sink", "expected a destination with uri or ref")
+    return SinkBinding(namespace, name, str(subject["name"]), sink)
 
 
 def _meta(obj: Mapping[str, Any]) -> tuple[str, str]:

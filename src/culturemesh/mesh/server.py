@@ -56,14 +56,13 @@ class MeshApp:
         env = {
             "CULTUREMESH_HOME": str(settings.home),
             "CULTUREMESH_PROJECT": str(settings.project),
-            "K_SINK": settings.ingress_url,
             "CULTUREMESH_LOG_FORMAT": "json",
         }
         self.queue = Queue(settings.mesh_dir / "broker.db")
         self.host = FunctionHost(
             settings.project, settings.mesh_dir / "logs", settings.idle_seconds, {**os.environ, **env}
         )
-        self.broker = Broker(self.queue, self.host)
+        self.broker = Broker(self.queue, self.host, settings.mesh_url)
 
     def apply_all(self, objects: Iterable[Mapping[str, Any]]) -> list[str]:
         return [self.broker.apply(obj) for obj in objects]
