@@ -18,7 +18,7 @@ import asyncio
 import base64
 import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,21 +145,24 @@ class Broker:
             while True:
                 for delivery in self.queue.claim_due(MAX_PARALLEL):
                     await self._slots.acquire()
-                    task = asyncio.create_task(
-                        self._deliver(delivery.id, delivery.trigger, delivery.attempts, delivery.event)
-                    )
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
+                    self._spawn(self._deliver(delivery.id, delivery.trigger, delivery.attempts, delivery.event))
                 next_due = self.queue.next_due()
                 wait = 1.0 if next_due is None else max(0.0, min(1.0, next_due - time.time()))
                 self._wake.clear()
                 if wait > 0:
                     await _wait_for_event(self._wake, wait)
                 await self.host.reap_idle()
+                if self.host.below_minimum():
+                    self._spawn(self.host.ensure_minimum())
         finally:
             for task in list(self._tasks):
                 task.cancel()
             await self._session.close()
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _deliver(self, delivery_id: int, trigger_key: str, attempts: int, event: Envelope) -> None:
         try:
@@ -205,9 +208,7 @@ class Broker:
             return
         self.queue.finish(delivery_id, DEAD, outcome.status, outcome.error)
         if delivery.dead_letter_sink:
-            task = asyncio.create_task(self._dead_letter(trigger, delivery, event, outcome))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self._dead_letter(trigger, delivery, event, outcome))
 
     def _ingest_reply(self, trigger: k.Trigger, reply: Envelope) -> None:
         ttl = int(reply.get(TTL_ATTRIBUTE) or DEFAULT_TTL) - 1
@@ -243,6 +244,8 @@ class Broker:
             if ref and ref.get("kind") == "Service":
                 instance = await self.host.acquire(str(ref["name"]))
                 url = instance.url + str(destination.get("uri") or "").lstrip("/")
+                limit = float(instance.service.timeout_seconds or 0) or None
+                timeout = min(t for t in (timeout, limit) if t) if (timeout or limit) else None
             elif ref and ref.get("kind") == "Broker":
                 url = f"local-broker:{ref.get('namespace', namespace)}/{ref['name']}"
                 self.ingest(str(ref.get("namespace", namespace)), str(ref["name"]), event)
@@ -258,7 +261,7 @@ class Broker:
             return Outcome(False, None, f"{type(exc).__name__}: {exc}")
         finally:
             if instance is not None:
-                self.host.release(instance)
+                await self.host.release(instance)
 
     def status(self) -> dict[str, Any]:
         depth = self.queue.depth()

@@ -112,13 +112,64 @@ class Trigger:
 
 
 @dataclass(frozen=True)
+class Scaling:
+    """Knative autoscaling as the function host applies it (from ``spec.template.metadata.annotations``)."""
+
+    min_scale: int = 0
+    max_scale: int = 0  # 0: no upper bound
+    idle_seconds: float | None = None  # window / scale-to-zero-pod-retention-period; None: the host's default
+
+
+@dataclass(frozen=True)
 class Service:
     namespace: str
     name: str
     args: tuple[str, ...]
     env: Mapping[str, str]
     timeout_seconds: int
-    container_concurrency: int
+    container_concurrency: int  # 0: no limit per process
+    scaling: Scaling = Scaling()
+
+
+AUTOSCALING = "autoscaling.knative.dev/"
+
+
+def parse_scaling(name: str, annotations: Mapping[str, Any]) -> Scaling:
+    def integer(key: str) -> int:
+        raw = annotations.get(AUTOSCALING + key, "0")
+        if not str(raw).isdigit():
+            raise ObjectError(
+                "Service",
+                name,
+                f"spec.template.metadata.annotations[{AUTOSCALING}{key}]",
+                f"expected an integer >= 0, got {raw!r}",
+            )
+        return int(raw)
+
+    idle = None
+    for key in ("scale-to-zero-pod-retention-period", "window"):
+        raw = annotations.get(AUTOSCALING + key)
+        if raw is not None:
+            try:
+                seconds = _go_duration(str(raw))
+            except ValueError as exc:
+                raise ObjectError(
+                    "Service", name, f"spec.template.metadata.annotations[{AUTOSCALING}{key}]", str(exc)
+                ) from None
+            idle = max(idle or 0.0, seconds)
+    return Scaling(integer("min-scale"), integer("max-scale"), idle)
+
+
+_GO_DURATION = re.compile(r"^(\d+(?:\.\d+)?(?:h|m|s|ms))+$")
+_GO_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+
+
+def _go_duration(text: str) -> float:
+    """Seconds in a Go duration such as ``60s``, ``1m30s`` or ``500ms`` (Knative annotations use them)."""
+    if not _GO_DURATION.match(text):
+        raise ValueError(f"{text!r} is not a duration such as 60s, 1m30s or 500ms")
+    factors = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    return sum((float(number) * factors[unit] for number, unit in _GO_PART.findall(text)), 0.0)
 
 
 @dataclass(frozen=True)
@@ -179,7 +230,9 @@ def parse_trigger(obj: Mapping[str, Any]) -> Trigger:
 
 def parse_service(obj: Mapping[str, Any]) -> Service:
     namespace, name = _meta(obj)
-    template = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
+    template_obj = (obj.get("spec") or {}).get("template") or {}
+    template = template_obj.get("spec") or {}
+    annotations = (template_obj.get("metadata") or {}).get("annotations") or {}
     containers = template.get("containers") or []
     if len(containers) != 1:
         raise ObjectError("Service", name, "spec.template.spec.containers", "expected exactly one container")
@@ -196,6 +249,7 @@ def parse_service(obj: Mapping[str, Any]) -> Service:
         env,
         int(template.get("timeoutSeconds", 300)),
         int(template.get("containerConcurrency", 0)),
+        parse_scaling(name, annotations),
     )
 
 
