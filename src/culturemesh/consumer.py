@@ -38,12 +38,10 @@ def subscription(
     prefix: dict[str, str] | None = None,
     namespace: str = DEFAULT_NAMESPACE,
 ) -> dict[str, Any]:
-    """The Trigger for a consumer subscription: ``exact`` and ``prefix`` attribute filters, ANDed."""
-    filters: list[dict[str, Any]] = []
-    if exact:
-        filters.append({"exact": exact})
-    if prefix:
-        filters.append({"prefix": prefix})
+    """The Trigger for a consumer subscription: one ``exact``/``prefix`` filter per attribute (Knative
+    allows one attribute per filter), ANDed."""
+    filters: list[dict[str, Any]] = [{"exact": {name: value}} for name, value in sorted(exact.items())]
+    filters += [{"prefix": {name: value}} for name, value in sorted((prefix or {}).items())]
     return {
         "apiVersion": "eventing.knative.dev/v1",
         "kind": "Trigger",

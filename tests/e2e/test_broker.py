@@ -195,3 +195,86 @@ def test_queued_events_survive_a_broker_crash_and_are_delivered_after_restart(st
 
 def test_an_event_whose_ttl_is_spent_is_refused(mesh: Mesh) -> None:
     assert send(mesh, "loop-1", knativebrokerttl="0") == 400
+
+
+def test_an_ordered_trigger_delivers_events_of_one_partition_key_one_at_a_time_in_order(mesh: Mesh, make_sink) -> None:
+    sink = make_sink()
+
+    def respond(n: int) -> tuple[int, dict[str, str], bytes]:
+        time.sleep(0.05)  # long enough that unordered delivery would overlap
+        return 200, {}, b""
+
+    sink.respond = respond
+    ordered = trigger("ordered", sink.url, {"type": "be.example.seq"}, {"retry": 3, "backoffDelay": "PT0.05S"})
+    ordered["metadata"]["annotations"] = {"kafka.eventing.knative.dev/delivery.order": "ordered"}
+    mesh.apply(ordered)
+    for n in range(30):
+        send(mesh, f"{'ab'[n % 2]}-{n:02d}", "be.example.seq", partitionkey="ab"[n % 2])
+
+    sink.wait_for(lambda e: len(sink.events) >= 30, timeout=60)
+    for key in "ab":
+        ids = [e.attributes["id"] for e in sink.events if e.attributes["partitionkey"] == key]
+        assert ids == sorted(ids), f"partition {key} out of order: {ids}"
+        assert len(ids) == 15
+
+
+def test_a_failing_event_holds_back_later_events_of_its_partition_until_it_succeeds(mesh: Mesh, make_sink) -> None:
+    sink = make_sink()
+    failures = {"left": 3}
+
+    def respond(n: int) -> tuple[int, dict[str, str], bytes]:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            return 503, {}, b"not yet"
+        return 200, {}, b""
+
+    sink.respond = respond
+    ordered = trigger(
+        "strict",
+        sink.url,
+        {"type": "be.example.strict"},
+        {"retry": 10, "backoffPolicy": "linear", "backoffDelay": "PT0.1S"},
+    )
+    ordered["metadata"]["annotations"] = {"kafka.eventing.knative.dev/delivery.order": "ordered"}
+    mesh.apply(ordered)
+    for n in range(3):
+        send(mesh, f"k-{n}", "be.example.strict", partitionkey="k")
+
+    sink.wait_for(lambda e: len(sink.events) >= 3, timeout=30)
+    assert [e.attributes["id"] for e in sink.events] == ["k-0", "k-1", "k-2"]
+    assert sink.requests == 6  # k-0 failed three times before anything behind it was sent
+
+
+def test_mesh_apply_refuses_what_knative_admission_refuses_naming_the_field(mesh: Mesh, make_sink) -> None:
+    import json as _json
+
+    sink = make_sink()
+    bad = trigger("bad", sink.url, delivery={"backoffPolicy": "fibonacci", "backoffDelay": "0.2"})
+    bad["spec"]["filters"] = [{"exact": {"type": "a", "source": "b"}}, {"cesql": "type LIKE"}]
+    path = mesh.home / "bad.json"
+    path.write_text(_json.dumps([bad]))
+
+    result = mesh.cli("mesh", "apply", "-f", str(path), check=False)
+
+    assert result.returncode == 6
+    for field in (
+        "spec.delivery.backoffPolicy",
+        "spec.delivery.backoffDelay",
+        "spec.filters[0].exact",
+        "spec.filters[1]",
+    ):
+        assert field in result.stderr, field
+    assert not any(t["name"] == "culturemesh/bad" for t in mesh.status()["triggers"])
+
+
+def test_a_cesql_trigger_routes_by_expression(mesh: Mesh, make_sink) -> None:
+    sink = make_sink()
+    routed = trigger("by-sql", sink.url)
+    routed["spec"]["filters"] = [{"cesql": "type LIKE 'be.example.%' AND INT(seq) > 1"}]
+    mesh.apply(routed)
+    send(mesh, "q-1", "be.example.ping", seq="1")
+    send(mesh, "q-2", "be.example.ping", seq="2")
+    send(mesh, "q-3", "other.ping", seq="3")
+    sink.wait_for(lambda e: e.attributes["id"] == "q-2")
+    time.sleep(0.5)
+    assert [e.attributes["id"] for e in sink.events] == ["q-2"]

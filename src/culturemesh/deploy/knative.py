@@ -138,13 +138,9 @@ def _filters(descriptor: Descriptor, port: InputPort) -> list[dict[str, Any]] | 
     if port.output_port_ref is not None:
         ref = port.output_port_ref
         return [
-            {
-                "exact": {
-                    "type": events.PUBLISHED,
-                    "dataproduct": ref.qualified_name,
-                    "outputport": ref.output_port,
-                }
-            }
+            {"exact": {"type": events.PUBLISHED}},
+            {"exact": {"dataproduct": ref.qualified_name}},
+            {"exact": {"outputport": ref.output_port}},
         ]
     settings = descriptor.extension.inputs.get(port.name)
     if settings is not None and settings.upload:

@@ -28,11 +28,13 @@ from culturemesh.envelope import Envelope, from_http, is_cloudevent, to_binary
 from culturemesh.errors import EventError, MeshError
 from culturemesh.logs import get_logger
 from culturemesh.mesh import objects as k
+from culturemesh.mesh.admission import admit
 from culturemesh.mesh.host import FunctionHost
 from culturemesh.mesh.queue import DEAD, DONE, Queue
 
 log = get_logger("culturemesh.broker")
 
+ADMITTED = {f"{k.EVENTING}/Broker", f"{k.EVENTING}/Trigger", f"{k.SERVING}/Service"}
 TTL_ATTRIBUTE = "knativebrokerttl"
 DEFAULT_TTL = 255
 RETRIED = frozenset({404, 408, 409, 429})
@@ -72,6 +74,8 @@ class Broker:
     def apply(self, obj: Mapping[str, Any], persist: bool = True) -> str:
         """Load one Knative object; returns ``kind/namespace/name``. Refuses what it cannot run."""
         kind = k.kind_of(obj)
+        if kind in ADMITTED:
+            admit(obj)  # refuse what Knative's admission webhooks would refuse, with their reasons
         if kind == f"{k.EVENTING}/Broker":
             broker = k.parse_broker(obj)
             self.brokers[(broker.namespace, broker.name)] = broker
@@ -128,8 +132,9 @@ class Broker:
         elif not ttl_text.isdigit() or int(ttl_text) <= 0:
             raise EventError(f"event {event.id} refused: {TTL_ATTRIBUTE} is {ttl_text!r} (the reply loop guard)")
         attributes = dict(event.attributes)
+        key = attributes.get("partitionkey")
         matched = [
-            f"{ns}/{name}"
+            (f"{ns}/{name}", key if trigger.ordered else None)
             for (ns, name), trigger in self.triggers.items()
             if ns == namespace and trigger.broker == broker and trigger.matches(attributes)
         ]
@@ -151,6 +156,8 @@ class Broker:
                 self._wake.clear()
                 if wait > 0:
                     await _wait_for_event(self._wake, wait)
+                else:
+                    await asyncio.sleep(0)  # never starve the ingress
                 await self.host.reap_idle()
                 if self.host.below_minimum():
                     self._spawn(self.host.ensure_minimum())

@@ -1,9 +1,11 @@
-"""Trigger filters with Knative's semantics.
+"""Trigger filters with Knative's semantics, compiled once into predicates over event attributes.
 
 ``spec.filter.attributes``: every key must match exactly; a missing attribute fails; the value
 ``""`` means "present, with any value". ``spec.filters`` (the CloudEvents Subscriptions API
-dialects ``exact``, ``prefix``, ``suffix``, ``all``, ``any``, ``not``): the list is ANDed, and
-when it is non-empty ``spec.filter`` is ignored. Each filter object uses exactly one dialect.
+dialects ``exact``, ``prefix``, ``suffix``, ``all``, ``any``, ``not``, ``cesql``): the list is
+ANDed, and when it is non-empty ``spec.filter`` is ignored. Each filter object uses exactly one
+dialect; ``exact``/``prefix``/``suffix`` name one attribute; a CESQL expression must parse, and an
+evaluation error means no match.
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ def attributes_filter(attributes: Mapping[str, str]) -> Predicate:
 
 
 def _string_map(path: str, dialect: str, value: Any) -> dict[str, str]:
-    if not isinstance(value, dict) or not value:
-        raise FilterError(path, f"{dialect} expects a non-empty map of attribute name to string")
+    if not isinstance(value, dict) or len(value) != 1:
+        raise FilterError(path, f"{dialect} expects exactly one attribute (name: string); use one filter per attribute")
     for name, expected in value.items():
         if not isinstance(name, str) or not ATTRIBUTE_NAME.match(name):
             raise FilterError(f"{path}.{dialect}", f"attribute name {name!r} must match ^[a-z][a-z0-9]*$")
@@ -72,7 +74,14 @@ def subscriptions_filter(spec: Any, path: str = "spec.filters[0]") -> Predicate:
         inner = subscriptions_filter(value, f"{path}.not")
         return lambda event: not inner(event)
     if dialect == "cesql":
-        raise FilterError(path, "the cesql dialect is not available in this culturemesh version")
+        from culturemesh.mesh.cesql import CesqlError, compile_expression
+
+        if not isinstance(value, str):
+            raise FilterError(f"{path}.cesql", f"expected a CESQL expression string, got {value!r}")
+        try:
+            return compile_expression(value).matches
+        except CesqlError as exc:
+            raise FilterError(f"{path}.cesql", str(exc)) from None
     raise FilterError(path, f"unknown dialect {dialect!r}; expected one of {', '.join(DIALECTS)}")
 
 

@@ -96,6 +96,9 @@ class Broker:
     delivery: Delivery
 
 
+ORDER_ANNOTATION = "kafka.eventing.knative.dev/delivery.order"
+
+
 @dataclass(frozen=True)
 class Trigger:
     namespace: str
@@ -105,6 +108,7 @@ class Trigger:
     spec: Mapping[str, Any]
     delivery_spec: Mapping[str, Any] | None
     matches: Predicate
+    ordered: bool = False
 
     def delivery(self, broker: Broker | None) -> Delivery:
         base = broker.delivery if broker else CLUSTER_DEFAULT
@@ -225,7 +229,16 @@ def parse_trigger(obj: Mapping[str, Any]) -> Trigger:
         raise ObjectError("Trigger", name, "spec", str(exc)) from None
     delivery = spec.get("delivery")
     parse_delivery("Trigger", name, delivery, CLUSTER_DEFAULT)  # refuse a bad block at apply time
-    return Trigger(namespace, name, broker, subscriber, spec, delivery, matches)
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    order = annotations.get(ORDER_ANNOTATION, "unordered")
+    if order not in ("ordered", "unordered"):
+        raise ObjectError(
+            "Trigger",
+            name,
+            f"metadata.annotations[{ORDER_ANNOTATION}]",
+            f"expected ordered or unordered, got {order!r}",
+        )
+    return Trigger(namespace, name, broker, subscriber, spec, delivery, matches, order == "ordered")
 
 
 def parse_service(obj: Mapping[str, Any]) -> Service:

@@ -3,6 +3,11 @@
 An event is stored with one delivery row per matching trigger in the same transaction, before
 the ingress answers 202; a restart turns deliveries that were in flight back into pending ones,
 so delivery is at least once.
+
+For an ordered trigger each delivery carries the event's ``partitionkey``; a delivery is only
+claimed when no earlier delivery of the same trigger and key is still pending or in flight, so
+events with one key reach the subscriber one at a time, in order (a failing event holds back
+the ones behind it until it succeeds or is dead-lettered, as on a Kafka partition).
 """
 
 from __future__ import annotations
@@ -27,11 +32,25 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS deliveries (
     id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL REFERENCES events(seq),
     trigger TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-    next_at REAL NOT NULL, last_status INTEGER, last_error TEXT, updated REAL NOT NULL);
+    next_at REAL NOT NULL, last_status INTEGER, last_error TEXT, updated REAL NOT NULL,
+    pkey TEXT);
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_at);
+CREATE INDEX IF NOT EXISTS deliveries_order ON deliveries (trigger, pkey, id) WHERE pkey IS NOT NULL;
 """
 
 PENDING, INFLIGHT, DONE, DEAD = "pending", "inflight", "done", "dead"
+# An ordered delivery waits while an earlier one of its trigger and partition key is unfinished.
+_CLAIM = """
+SELECT d.id, d.trigger, d.attempts, e.attributes, e.data FROM deliveries d JOIN events e ON e.seq = d.seq
+WHERE d.state = ? AND d.next_at <= ? AND (d.pkey IS NULL OR NOT EXISTS (
+    SELECT 1 FROM deliveries o WHERE o.trigger = d.trigger AND o.pkey = d.pkey AND o.id < d.id AND o.state IN (?, ?)))
+ORDER BY d.id LIMIT ?
+"""
+_NEXT_DUE = """
+SELECT MIN(d.next_at) FROM deliveries d
+WHERE d.state = ? AND (d.pkey IS NULL OR NOT EXISTS (
+    SELECT 1 FROM deliveries o WHERE o.trigger = d.trigger AND o.pkey = d.pkey AND o.id < d.id AND o.state IN (?, ?)))
+"""
 
 
 @dataclass(frozen=True)
@@ -67,8 +86,9 @@ class Queue:
             yield json.loads(body)
 
     # events --------------------------------------------------------------------------------
-    def enqueue(self, broker: str, event: Envelope, triggers: Iterable[str]) -> int:
-        """Store the event and one pending delivery per trigger, atomically; returns its sequence."""
+    def enqueue(self, broker: str, event: Envelope, triggers: Iterable[tuple[str, str | None]]) -> int:
+        """Store the event and one pending delivery per ``(trigger, partition key or None)``,
+        atomically; returns its sequence."""
         now = time.time()
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
@@ -78,8 +98,8 @@ class Queue:
             )
             seq = int(cursor.lastrowid or 0)
             self.db.executemany(
-                "INSERT INTO deliveries (seq, trigger, state, next_at, updated) VALUES (?, ?, ?, ?, ?)",
-                [(seq, trigger, PENDING, now, now) for trigger in triggers],
+                "INSERT INTO deliveries (seq, trigger, state, next_at, updated, pkey) VALUES (?, ?, ?, ?, ?, ?)",
+                [(seq, trigger, PENDING, now, now, key) for trigger, key in triggers],
             )
         return seq
 
@@ -89,9 +109,8 @@ class Queue:
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             rows = self.db.execute(
-                "SELECT d.id, d.trigger, d.attempts, e.attributes, e.data FROM deliveries d "
-                "JOIN events e ON e.seq = d.seq WHERE d.state=? AND d.next_at<=? ORDER BY d.id LIMIT ?",
-                (PENDING, now, limit),
+                _CLAIM,
+                (PENDING, now, PENDING, INFLIGHT, limit),
             ).fetchall()
             self.db.executemany(
                 "UPDATE deliveries SET state=?, updated=? WHERE id=?",
@@ -100,7 +119,11 @@ class Queue:
         return [Delivery(row[0], row[1], row[2], Envelope(json.loads(row[3]), row[4])) for row in rows]
 
     def next_due(self) -> float | None:
-        row = self.db.execute("SELECT MIN(next_at) FROM deliveries WHERE state=?", (PENDING,)).fetchone()
+        """When the next claimable delivery falls due (ones held back by their partition excluded)."""
+        row = self.db.execute(
+            _NEXT_DUE,
+            (PENDING, PENDING, INFLIGHT),
+        ).fetchone()
         return float(row[0]) if row and row[0] is not None else None
 
     def finish(self, delivery_id: int, state: str, status: int | None, error: str = "") -> None:
