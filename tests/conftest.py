@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,6 +51,17 @@ class Sink:
     respond: Callable[[int], tuple[int, dict[str, str], bytes]] = lambda n: (200, {}, b"")
     _arrived: threading.Condition = field(default_factory=threading.Condition)
     requests: int = 0
+    raw: list[dict[str, Any]] = field(default_factory=list)  # every accepted request's headers and body, as sent
+
+    def wait_raw(self, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while len(self.raw) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{len(self.raw)} of {count} requests arrived within {timeout}s")
+                self._arrived.wait(left)
+            return list(self.raw)
 
     @property
     def url(self) -> str:
@@ -82,9 +94,11 @@ def _handler(sink: Sink) -> type[BaseHTTPRequestHandler]:
                 number = sink.requests
             status, reply_headers, reply = sink.respond(number)
             if 200 <= status < 300:
-                event = sdk_from_http(headers, body)
                 with sink._arrived:
-                    sink.events.append(Received(dict(event.get_attributes()), event.get_data(), headers))
+                    sink.raw.append({"headers": headers, "body": body})
+                    if headers.get("ce-specversion") == "1.0" or "cloudevents" in headers.get("content-type", ""):
+                        event = sdk_from_http(headers, body)
+                        sink.events.append(Received(dict(event.get_attributes()), event.get_data(), headers))
                     sink._arrived.notify_all()
             self.send_response(status)
             for key, value in reply_headers.items():
@@ -169,12 +183,15 @@ class Mesh:
         self.process = None
 
     def status(self) -> dict[str, Any]:
-        return json.loads(self.cli("mesh", "status", "--json").stdout)
+        """The admin API's status document (over HTTP; the CLI verb has its own tests)."""
+        with urllib.request.urlopen(f"{self.url}/-/status", timeout=10) as response:
+            return dict(json.loads(response.read()))
 
     def apply(self, *objects: dict[str, Any]) -> None:
-        path = self.home / f"apply-{time.monotonic_ns()}.json"
-        path.write_text(json.dumps(list(objects)))
-        self.cli("mesh", "apply", "-f", str(path))
+        body = json.dumps(list(objects)).encode()
+        request = urllib.request.Request(f"{self.url}/-/apply", data=body, method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from urllib.parse import quote, unquote
 from culturemesh.errors import EventError
 
 STRUCTURED = "application/cloudevents+json"
+SPEC_VERSIONS = ("1.0", "0.3")  # 0.3 events are accepted and forwarded unchanged, as Knative does
 _NAME = re.compile(r"^[a-z0-9]{1,20}$")
 # Characters a header value may carry as they are (spec: printable ASCII but space, '"' and '%').
 _HEADER_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"%')
@@ -141,8 +142,8 @@ def _checked(attributes: dict[str, str], data: bytes | None) -> Envelope:
     missing = [name for name in REQUIRED if not attributes.get(name)]
     if missing:
         raise EventError(f"CloudEvent lacks required attribute(s): {', '.join(missing)}")
-    if attributes["specversion"] != "1.0":
-        raise EventError(f"unsupported CloudEvents specversion {attributes['specversion']!r}; expected '1.0'")
+    if attributes["specversion"] not in SPEC_VERSIONS:
+        raise EventError(f"unsupported CloudEvents specversion {attributes['specversion']!r}; expected 1.0 or 0.3")
     bad = [name for name in attributes if not _NAME.match(name)]
     if bad:
         raise EventError(f"attribute name(s) {bad}: expected lowercase letters and digits, at most 20")

@@ -54,6 +54,9 @@ def test_upload_becomes_a_published_parquet_version_and_the_subscribed_consumer_
     assert accepted.data["rows"] == {"total": 200, "accepted": 200, "quarantined": 0}
     for event in (published, accepted):
         assert problems(EVENTS_DIR, structured(event)) == []
+    status = mesh.cli("mesh", "status").stdout
+    assert "culturemesh/dashboard" in status and "culturemesh/ticket-sales-sales-upload" in status
+    assert "running functions: ticket-sales-ingest" in status
 
 
 def test_a_csv_that_breaks_the_contract_is_rejected_with_a_report_and_publishes_nothing(mesh: Mesh, make_sink) -> None:

@@ -38,6 +38,7 @@ ADMITTED = {f"{k.EVENTING}/Broker", f"{k.EVENTING}/Trigger", f"{k.SERVING}/Servi
 TTL_ATTRIBUTE = "knativebrokerttl"
 DEFAULT_TTL = 255
 RETRIED = frozenset({404, 408, 409, 429})
+_NO_CONTENT_TYPE = ("Content-Type",)  # an event without datacontenttype must not gain one on the way
 MAX_ERROR_DATA = 1024
 MAX_PARALLEL = 32
 
@@ -261,7 +262,9 @@ class Broker:
                 url = str(destination["uri"])
             headers, body = to_binary(event)
             client_timeout = aiohttp.ClientTimeout(total=timeout) if timeout else None
-            async with self._session.post(url, data=body, headers=headers, timeout=client_timeout) as response:
+            async with self._session.post(
+                url, data=body, headers=headers, timeout=client_timeout, skip_auto_headers=_NO_CONTENT_TYPE
+            ) as response:
                 payload = await response.read()
                 return _outcome(response.status, dict(response.headers), payload)
         except (aiohttp.ClientError, TimeoutError, OSError, MeshError) as exc:
