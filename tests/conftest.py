@@ -179,7 +179,12 @@ class Mesh:
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(sig)
-            self.process.wait(15)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()  # never leave a mesh behind, even one that ignores SIGTERM
+                self.process.wait(5)
+                raise AssertionError("the mesh did not stop within 15 s of SIGTERM") from None
         self.process = None
 
     def status(self) -> dict[str, Any]:

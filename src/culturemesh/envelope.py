@@ -23,6 +23,7 @@ SPEC_VERSIONS = ("1.0", "0.3")  # 0.3 events are accepted and forwarded unchange
 _NAME = re.compile(r"^[a-z0-9]{1,20}$")
 # Characters a header value may carry as they are (spec: printable ASCII but space, '"' and '%').
 _HEADER_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"%')
+_NEEDS_QUOTING = re.compile(r'[^\x21-\x7e]|["%]')
 
 REQUIRED = ("id", "source", "type", "specversion")
 
@@ -158,7 +159,7 @@ def is_cloudevent(headers: Mapping[str, str]) -> bool:
 def to_binary(event: Envelope) -> tuple[dict[str, str], bytes]:
     """Binary content mode: attributes as ``ce-*`` headers (percent-encoded), data as the body."""
     headers = {
-        f"ce-{name}": quote(value, safe=_HEADER_SAFE)
+        f"ce-{name}": quote(value, safe=_HEADER_SAFE) if _NEEDS_QUOTING.search(value) else value
         for name, value in event.attributes.items()
         if name != "datacontenttype"
     }

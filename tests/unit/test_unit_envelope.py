@@ -178,12 +178,18 @@ def test_new_event_refuses_missing_required_attributes_naming_them() -> None:
         new_event({"id": "1"})
 
 
-@pytest.mark.parametrize("version", ["0.3", "2.0", "1"])
+@pytest.mark.parametrize("version", ["2.0", "1", "0.2"])
 def test_wrong_specversion_is_refused_naming_found_and_expected_version(version: str) -> None:
     headers, body = to_binary(_event(None))
     headers["ce-specversion"] = version
-    with pytest.raises(EventError, match=rf"specversion '{version}'; expected '1.0'"):
+    with pytest.raises(EventError, match=rf"specversion '{version}'; expected 1.0 or 0.3"):
         from_http(headers, body)
+
+
+def test_a_0_3_event_is_accepted_and_kept_as_0_3() -> None:
+    headers, body = to_binary(_event(None))
+    headers["ce-specversion"] = "0.3"
+    assert from_http(headers, body).attributes["specversion"] == "0.3"
 
 
 @pytest.mark.parametrize("name", ["my_ext", "a-b", "abcdefghijklmnopqrstu"])

@@ -68,6 +68,7 @@ class Broker:
         self._session: aiohttp.ClientSession | None = None
         self._slots = asyncio.Semaphore(MAX_PARALLEL)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._arrivals: list[tuple[str, Envelope, list[tuple[str, str | None]], asyncio.Future[None]]] = []
         for body in list(queue.objects()):
             self.apply(body, persist=False)
 
@@ -123,8 +124,8 @@ class Broker:
         return self.queue.delete_object(kind, namespace, name)
 
     # ingress -------------------------------------------------------------------------------
-    def ingest(self, namespace: str, broker: str, event: Envelope) -> int:
-        """Store an event for every trigger of the broker it matches; returns how many matched."""
+    def _route(self, namespace: str, broker: str, event: Envelope) -> tuple[Envelope, list[tuple[str, str | None]]]:
+        """The event as stored (TTL set) and the triggers it matches; refuses an unknown broker or spent TTL."""
         if (namespace, broker) not in self.brokers:
             raise MeshError(f"no Broker {namespace}/{broker} is applied to the mesh")
         ttl_text = event.get(TTL_ATTRIBUTE)
@@ -132,36 +133,69 @@ class Broker:
             event = event.with_attributes(**{TTL_ATTRIBUTE: str(DEFAULT_TTL)})
         elif not ttl_text.isdigit() or int(ttl_text) <= 0:
             raise EventError(f"event {event.id} refused: {TTL_ATTRIBUTE} is {ttl_text!r} (the reply loop guard)")
-        attributes = dict(event.attributes)
+        attributes = event.attributes
         key = attributes.get("partitionkey")
         matched = [
             (f"{ns}/{name}", key if trigger.ordered else None)
             for (ns, name), trigger in self.triggers.items()
             if ns == namespace and trigger.broker == broker and trigger.matches(attributes)
         ]
-        self.queue.enqueue(f"{namespace}/{broker}", event, matched)
+        return event, matched
+
+    def ingest(self, namespace: str, broker: str, event: Envelope) -> int:
+        """Store an event for every trigger of the broker it matches; returns how many matched."""
+        stored, matched = self._route(namespace, broker, event)
+        self.queue.enqueue(f"{namespace}/{broker}", stored, matched)
         self._wake.set()
         return len(matched)
+
+    async def accept(self, namespace: str, broker: str, event: Envelope) -> int:
+        """:meth:`ingest` for the HTTP ingress: events arriving together share one commit, and each
+        request returns only once its event is stored."""
+        stored, matched = self._route(namespace, broker, event)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._arrivals.append((f"{namespace}/{broker}", stored, matched, done))
+        if len(self._arrivals) == 1:
+            asyncio.get_running_loop().call_soon(self._store_arrivals)
+        await done
+        return len(matched)
+
+    def _store_arrivals(self) -> None:
+        arrivals, self._arrivals = self._arrivals, []
+        try:
+            self.queue.enqueue_many([(broker, event, matched) for broker, event, matched, _ in arrivals])
+        except Exception as exc:  # noqa: BLE001 - every waiting request must hear about the failure
+            for *_, done in arrivals:
+                done.set_exception(exc)
+            return
+        for *_, done in arrivals:
+            done.set_result(None)
+        self._wake.set()
 
     # dispatch ------------------------------------------------------------------------------
     async def run(self) -> None:
         """Deliver due events until cancelled."""
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
         try:
+            housekeeping = 0.0
             while True:
-                for delivery in self.queue.claim_due(MAX_PARALLEL):
+                self.queue.flush()
+                claimed = self.queue.claim_due(MAX_PARALLEL)
+                for delivery in claimed:
                     await self._slots.acquire()
                     self._spawn(self._deliver(delivery.id, delivery.trigger, delivery.attempts, delivery.event))
-                next_due = self.queue.next_due()
-                wait = 1.0 if next_due is None else max(0.0, min(1.0, next_due - time.time()))
                 self._wake.clear()
-                if wait > 0:
-                    await _wait_for_event(self._wake, wait)
+                if claimed:
+                    await asyncio.sleep(0)  # let the ingress and the deliveries run, then claim again
                 else:
-                    await asyncio.sleep(0)  # never starve the ingress
-                await self.host.reap_idle()
-                if self.host.below_minimum():
-                    self._spawn(self.host.ensure_minimum())
+                    next_due = self.queue.next_due()
+                    wait = 1.0 if next_due is None else max(0.0, min(1.0, next_due - time.time()))
+                    await _wait_for_event(self._wake, wait) if wait > 0 else await asyncio.sleep(0)
+                if time.monotonic() - housekeeping >= 0.5:
+                    housekeeping = time.monotonic()
+                    await self.host.reap_idle()
+                    if self.host.below_minimum():
+                        self._spawn(self.host.ensure_minimum())
         finally:
             for task in list(self._tasks):
                 task.cancel()

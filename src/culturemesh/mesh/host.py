@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import socket
 import sys
 import time
@@ -31,6 +32,15 @@ from culturemesh.mesh.objects import Service
 
 log = get_logger("culturemesh.host")
 READY_TIMEOUT = 30.0
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM this function if the mesh dies (even by SIGKILL),
+    so no function outlives its host."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -161,7 +171,12 @@ class FunctionHost:
         with (self.log_dir / f"{service.name}.log").open("ab") as log_file:
             started = time.monotonic()
             process = await asyncio.create_subprocess_exec(
-                *args, cwd=self.project, env=env, stdout=log_file, stderr=asyncio.subprocess.STDOUT
+                *args,
+                cwd=self.project,
+                env=env,
+                stdout=log_file,
+                stderr=asyncio.subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
             )
         instance = Instance(service, process, f"http://127.0.0.1:{port}/", started)
         await self._wait_ready(instance, port)

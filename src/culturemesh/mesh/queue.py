@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,8 +69,10 @@ class Queue:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
         self.db.execute("UPDATE deliveries SET state=? WHERE state=?", (PENDING, INFLIGHT))
+        self._settled: list[tuple[str, float | None, int | None, str, float, int]] = []
 
     def close(self) -> None:
+        self.flush()
         self.db.close()
 
     # objects -------------------------------------------------------------------------------
@@ -86,22 +88,25 @@ class Queue:
             yield json.loads(body)
 
     # events --------------------------------------------------------------------------------
-    def enqueue(self, broker: str, event: Envelope, triggers: Iterable[tuple[str, str | None]]) -> int:
-        """Store the event and one pending delivery per ``(trigger, partition key or None)``,
-        atomically; returns its sequence."""
+    def enqueue(self, broker: str, event: Envelope, triggers: Iterable[tuple[str, str | None]]) -> None:
+        """Store the event and one pending delivery per ``(trigger, partition key or None)``, atomically."""
+        self.enqueue_many([(broker, event, list(triggers))])
+
+    def enqueue_many(self, items: Sequence[tuple[str, Envelope, Sequence[tuple[str, str | None]]]]) -> None:
+        """Store several events with their deliveries in one transaction (the ingress's group commit)."""
         now = time.time()
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            cursor = self.db.execute(
-                "INSERT INTO events (broker, attributes, data, received) VALUES (?, ?, ?, ?)",
-                (broker, json.dumps(dict(event.attributes)), event.data, now),
-            )
-            seq = int(cursor.lastrowid or 0)
-            self.db.executemany(
-                "INSERT INTO deliveries (seq, trigger, state, next_at, updated, pkey) VALUES (?, ?, ?, ?, ?, ?)",
-                [(seq, trigger, PENDING, now, now, key) for trigger, key in triggers],
-            )
-        return seq
+            for broker, event, triggers in items:
+                cursor = self.db.execute(
+                    "INSERT INTO events (broker, attributes, data, received) VALUES (?, ?, ?, ?)",
+                    (broker, json.dumps(dict(event.attributes)), event.data, now),
+                )
+                seq = int(cursor.lastrowid or 0)
+                self.db.executemany(
+                    "INSERT INTO deliveries (seq, trigger, state, next_at, updated, pkey) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(seq, trigger, PENDING, now, now, key) for trigger, key in triggers],
+                )
 
     def claim_due(self, limit: int) -> list[Delivery]:
         """Mark up to ``limit`` due deliveries in flight and return them, oldest first."""
@@ -127,20 +132,28 @@ class Queue:
         return float(row[0]) if row and row[0] is not None else None
 
     def finish(self, delivery_id: int, state: str, status: int | None, error: str = "") -> None:
-        self.db.execute(
-            "UPDATE deliveries SET state=?, attempts=attempts+1, last_status=?, last_error=?, updated=? WHERE id=?",
-            (state, status, error[:500], time.time(), delivery_id),
-        )
+        """Record a final outcome; written with the next :meth:`flush` (a crash before it redelivers)."""
+        self._settled.append((state, None, status, error[:500], time.time(), delivery_id))
 
     def retry_at(self, delivery_id: int, when: float, status: int | None, error: str) -> None:
-        self.db.execute(
-            "UPDATE deliveries SET state=?, attempts=attempts+1, next_at=?, last_status=?, last_error=?, "
-            "updated=? WHERE id=?",
-            (PENDING, when, status, error[:500], time.time(), delivery_id),
-        )
+        self._settled.append((PENDING, when, status, error[:500], time.time(), delivery_id))
+
+    def flush(self) -> None:
+        """Write the outcomes recorded since the last flush, in one transaction."""
+        if not self._settled:
+            return
+        settled, self._settled = self._settled, []
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                "UPDATE deliveries SET state=?, next_at=COALESCE(?, next_at), attempts=attempts+1, last_status=?, "
+                "last_error=?, updated=? WHERE id=?",
+                settled,
+            )
 
     def depth(self) -> dict[str, dict[str, int]]:
         """Per trigger: how many deliveries are pending, in flight, done and dead."""
+        self.flush()
         result: dict[str, dict[str, int]] = {}
         for trigger, state, count in self.db.execute(
             "SELECT trigger, state, COUNT(*) FROM deliveries GROUP BY trigger, state"
@@ -149,6 +162,7 @@ class Queue:
         return result
 
     def dead_letters(self, limit: int = 20) -> list[dict[str, Any]]:
+        self.flush()
         rows = self.db.execute(
             "SELECT d.trigger, d.attempts, d.last_status, d.last_error, e.attributes FROM deliveries d "
             "JOIN events e ON e.seq = d.seq WHERE d.state=? ORDER BY d.id DESC LIMIT ?",

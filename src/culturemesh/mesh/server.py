@@ -106,7 +106,7 @@ class MeshApp:
             return web.json_response({"error": str(exc)}, status=400)
         bind_event(event.id, event.type, event.get("dataproduct") or "")
         try:
-            matched = self.broker.ingest(namespace, broker, event)
+            matched = await self.broker.accept(namespace, broker, event)
         except EventError as exc:
             return web.json_response({"error": str(exc)}, status=400)
         except MeshError as exc:
