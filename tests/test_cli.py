@@ -109,3 +109,16 @@ def test_unknown_product_lists_the_products_there_are() -> None:
     result = cli("run", "no-such-product", "--input", str(SAMPLES / "sales.csv"))
     assert result.returncode == 2
     assert "ticket-sales" in result.stderr
+
+
+def test_validate_accepts_a_product_folder() -> None:
+    result = cli("validate", str(REPO / "functions" / "ticket-sales"))
+    assert result.returncode == 0, result.stderr
+    assert "ok: 1 descriptor(s)" in result.stdout
+
+
+def test_read_of_an_unknown_port_names_the_ports_there_are(tmp_path: Path) -> None:
+    result = cli("read", "ticket-sales", "no-such-port", env={"CULTUREMESH_HOME": str(tmp_path)})
+    assert result.returncode == 2
+    assert "no output port 'no-such-port'" in result.stderr and "sales" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -85,9 +85,10 @@ _FAST_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 
 
 def _local_to(target: pa.TimestampType, naive: pa.Array) -> pa.Array:
-    """Naive local times in the column's zone (UTC by default); a DST-ambiguous or skipped time
-    takes the earliest instant rather than rejecting a real-world record."""
-    local = pc.assume_timezone(naive, target.tz or "UTC", ambiguous="earliest", nonexistent="earliest")
+    """Naive local times in the column's zone (UTC by default). A real-world record is not rejected
+    over daylight saving time: an ambiguous time (the hour clocks go back) takes the earlier
+    instant, a skipped one (the hour clocks go forward) the moment the clocks jumped to."""
+    local = pc.assume_timezone(naive, target.tz or "UTC", ambiguous="earliest", nonexistent="latest")
     return pc.cast(pc.cast(local, pa.timestamp(target.unit, "UTC"), safe=False), target)
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -50,9 +51,18 @@ def _header(stream: BinaryIO, options: CsvOptions, name: str) -> list[str]:
     return names
 
 
-def read_csv(stream: BinaryIO, options: CsvOptions, name: str) -> TextBatches:
-    """Stream a CSV as string batches; raises :class:`UploadRejected` for unreadable files."""
-    columns = _header(stream, options, name) if options.header else []
+def _safe_reason(exc: Exception) -> str:
+    """pyarrow's message without the row text it quotes (which may hold personal data)."""
+    return re.sub(r"(got \d+)\s*:.*", r"\1", str(exc).splitlines()[0], flags=re.DOTALL)
+
+
+def read_csv(stream: BinaryIO, options: CsvOptions, name: str, names: Sequence[str] = ()) -> TextBatches:
+    """Stream a CSV as string batches; raises :class:`UploadRejected` for unreadable files.
+
+    Without a header row the columns take ``names`` in order (the contract's columns). Only an
+    empty unquoted field is a missing value: ``NA`` or ``NULL`` are text like any other.
+    """
+    columns = _header(stream, options, name) if options.header else list(names)
     try:
         reader = pacsv.open_csv(
             stream,
@@ -61,7 +71,7 @@ def read_csv(stream: BinaryIO, options: CsvOptions, name: str) -> TextBatches:
                 block_size=BLOCK_SIZE,
                 column_names=columns or None,
                 skip_rows=1 if options.header else 0,
-                autogenerate_column_names=not options.header,
+                autogenerate_column_names=not columns,
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=options.delimiter, quote_char=options.quote_char, newlines_in_values=True
@@ -70,10 +80,11 @@ def read_csv(stream: BinaryIO, options: CsvOptions, name: str) -> TextBatches:
                 column_types={column: pa.string() for column in columns},
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=False,
+                null_values=[""],
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise UploadRejected(f"{name}: cannot read as CSV ({options.encoding}): {exc}") from None
+        raise UploadRejected(f"{name}: cannot read as CSV ({options.encoding}): {_safe_reason(exc)}") from None
     if not columns:
         columns = list(reader.schema.names)
 
@@ -82,6 +93,6 @@ def read_csv(stream: BinaryIO, options: CsvOptions, name: str) -> TextBatches:
             for batch in reader:
                 yield batch.cast(pa.schema([pa.field(c, pa.string()) for c in batch.schema.names]))
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            raise UploadRejected(f"{name}: cannot read as CSV ({options.encoding}): {exc}") from None
+            raise UploadRejected(f"{name}: cannot read as CSV ({options.encoding}): {_safe_reason(exc)}") from None
 
     return TextBatches(tuple(columns), batches())

@@ -24,8 +24,9 @@ from culturemesh import events, versions
 from culturemesh.contract import Column, Violation, check_batch
 from culturemesh.descriptor import ColumnDefinition, Descriptor, UploadInput, load_descriptor
 from culturemesh.envelope import Envelope
-from culturemesh.errors import EventError, UploadRejected
+from culturemesh.errors import ConfigError, EventError, UploadRejected
 from culturemesh.formats import read_csv
+from culturemesh.project import unsupported
 from culturemesh.store import ObjectInfo, ObjectStore
 
 LANDING = "landing"
@@ -92,6 +93,9 @@ def contract_columns(descriptor: Descriptor, port: UploadInput) -> list[Column]:
 
 class Product:
     def __init__(self, descriptor: Descriptor, store: ObjectStore, function: str = "ingest") -> None:
+        problems = unsupported(descriptor)
+        if problems:
+            raise ConfigError("; ".join(str(issue) for issue in problems))
         self.descriptor = descriptor
         self.store = store
         self.function = function
@@ -131,7 +135,7 @@ class Product:
                 result = self._check_and_write(upload, produces, transform, Path(scratch))
             except UploadRejected as exc:
                 return [self._reject(upload, str(exc), [], 0)]
-            if result.violations and upload.port.invalid_rows == "reject":
+            if result.violations and (upload.port.invalid_rows == "reject" or result.valid == 0):
                 message = f"{result.violation_count} value(s) break the contract of input port {upload.port.port!r}"
                 return [self._reject(upload, message, result.violations, result.total, result.violation_count)]
             manifests = [self._commit(upload, port, version[port], result, Path(scratch)) for port in produces]
@@ -146,7 +150,7 @@ class Product:
         writers: dict[str, pq.ParquetWriter] = {}
         written = Written()
         with self.store.open(upload.object.bucket, upload.object.key) as stream:
-            text = read_csv(stream, upload.port.csv, name)
+            text = read_csv(stream, upload.port.csv, name, [column.name for column in columns])
             missing = [column.name for column in columns if column.name not in text.columns]
             if missing:
                 raise UploadRejected(

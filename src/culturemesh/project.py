@@ -44,3 +44,17 @@ def find_product(functions_dir: Path, name: str) -> Descriptor:
             return descriptor
     known = ", ".join(p.parent.name for p in descriptor_paths(functions_dir)) or "none"
     raise ConfigError(f"no data product {name!r} under {functions_dir}; products: {known}")
+
+
+def unsupported(descriptor: Descriptor) -> list[Issue]:
+    """What a valid descriptor asks for that this culturemesh version cannot run yet."""
+    issues = []
+    for upload in descriptor.upload_inputs():
+        path = f"culturemesh.inputs.{upload.port}"
+        if set(upload.formats) - {"csv"}:
+            issues.append(
+                Issue(descriptor.path or "", f"{path}.upload.formats", "only csv uploads can be ingested yet")
+            )
+        if upload.contract is not None and upload.contract.columns is None:
+            issues.append(Issue(descriptor.path or "", f"{path}.contract", "only column contracts can be checked yet"))
+    return issues

@@ -26,7 +26,10 @@ def read_port(
     columns: Sequence[str] | None = None,
 ) -> tuple[pa.Table, tuple[str, ...]]:
     """The version's rows with the columns ``principal`` may read, and the names withheld."""
-    descriptor.output_port(port)  # a clear error for an unknown port
+    try:
+        descriptor.output_port(port)
+    except KeyError as exc:
+        raise ConfigError(str(exc.args[0])) from None
     manifest = versions.read_manifest(store, descriptor.qualified_name, port, version)
     available = [field["name"] for field in manifest.schema]
     requested = list(columns) if columns else available

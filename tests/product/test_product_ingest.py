@@ -139,3 +139,56 @@ def test_an_event_for_another_product_is_refused(product_dir: Path, store: Files
     info = store.put(LANDING, "museum/visits/upload/x.csv", b"a\n1\n", notify=False)
     with pytest.raises(EventError, match="is not under ticketing/ticket-sales/"):
         product.ingest(events.object_created(info.as_stored()))
+
+
+def test_a_headerless_csv_takes_the_contract_columns_in_order(product_dir: Path, store: FilesystemStore) -> None:
+    descriptor = product_dir / "data-product.yaml"
+    descriptor.write_text(descriptor.read_text().replace("header: true", "header: false"))
+    product = make_product(product_dir, store)
+
+    emitted = product.ingest(upload(product, store, f"{ROW}\n{ROW.replace('T-1', 'T-2')}\n".encode()))
+
+    assert by_type(emitted, events.PUBLISHED).json()["rows"] == 2
+
+
+def test_na_and_null_are_text_not_missing_values(product_dir: Path, store: FilesystemStore) -> None:
+    product = make_product(product_dir, store)
+    emitted = product.ingest(upload(product, store, f"{HEADER}\n{ROW.replace('STUK', 'NA')}\n".encode()))
+    published = by_type(emitted, events.PUBLISHED)
+    import pyarrow.parquet as pq
+
+    manifest = json.loads(store.get("products", published.get("dataref", "").split("/store/products/")[1]))
+    table = pq.read_table(store.path("products", manifest["files"][0]["key"]))
+    assert table.column("venue").to_pylist() == ["NA"]
+
+
+def test_a_malformed_row_is_reported_without_quoting_its_content(product_dir: Path, store: FilesystemStore) -> None:
+    product = make_product(product_dir, store)
+    emitted = product.ingest(upload(product, store, f"{HEADER}\nT-9,secret-person@example.be,1\n".encode()))
+    reason = by_type(emitted, events.UPLOAD_REJECTED).json()["reason"]
+    assert "Expected 9 columns, got 3" in reason
+    assert "secret-person" not in reason
+
+
+def test_quarantine_with_no_valid_row_left_rejects_instead_of_publishing_nothing(
+    product_dir: Path, store: FilesystemStore
+) -> None:
+    descriptor = product_dir / "data-product.yaml"
+    descriptor.write_text(descriptor.read_text().replace("invalidRows: reject", "invalidRows: quarantine"))
+    product = make_product(product_dir, store)
+
+    emitted = product.ingest(upload(product, store, f"{HEADER}\n{ROW.replace('12.50', 'twelve')}\n".encode()))
+
+    assert [e.type for e in emitted] == [events.UPLOAD_REJECTED]
+    assert not store.exists("products", "ticketing/ticket-sales/sales/latest.json")
+
+
+def test_a_product_asking_for_what_cannot_run_yet_is_refused_at_start(
+    product_dir: Path, store: FilesystemStore
+) -> None:
+    from culturemesh.errors import ConfigError
+
+    descriptor = product_dir / "data-product.yaml"
+    descriptor.write_text(descriptor.read_text().replace("formats: [csv]", "formats: [csv, jsonl]"))
+    with pytest.raises(ConfigError, match=r"upload\.formats: only csv uploads can be ingested yet"):
+        make_product(product_dir, store)

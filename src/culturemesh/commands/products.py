@@ -15,7 +15,7 @@ from culturemesh.commands._common import echo_json, settings_of
 from culturemesh.descriptor import Descriptor, load_descriptor
 from culturemesh.errors import ConfigError, DescriptorError, Issue, UploadRejected
 from culturemesh.product import LANDING, Product, landing_key
-from culturemesh.project import descriptor_paths, find_product, load_products
+from culturemesh.project import descriptor_paths, find_product, load_products, unsupported
 from culturemesh.provider import upload_file, upload_port, upload_stamp
 from culturemesh.store import FilesystemStore
 
@@ -45,11 +45,14 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     settings = settings_of(ctx)
     targets: list[Path] = []
     for path in paths or (settings.functions_dir,):
-        targets.extend(descriptor_paths(path) if path.is_dir() else [path])
+        if path.is_dir() and (path / "data-product.yaml").is_file():
+            targets.append(path / "data-product.yaml")
+        else:
+            targets.extend(descriptor_paths(path) if path.is_dir() else [path])
     issues: list[Issue] = []
     for target in targets:
         try:
-            load_descriptor(target)
+            issues.extend(unsupported(load_descriptor(target)))
         except DescriptorError as exc:
             issues.extend(exc.issues)
     from culturemesh.eventschemas import check_schemas

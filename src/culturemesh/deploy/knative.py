@@ -86,12 +86,7 @@ def services(descriptor: Descriptor, project: Path, namespace: str = DEFAULT_NAM
                                         f"--source={relative}/{function.source}",
                                         "--signature-type=http",
                                     ],
-                                    "env": [
-                                        {
-                                            "name": "CULTUREMESH_DATAPRODUCT",
-                                            "value": descriptor.qualified_name,
-                                        }
-                                    ],
+                                    "env": _env(descriptor),
                                 }
                             ],
                         },
