@@ -90,4 +90,5 @@ class LocalSink:
         return web.Response(status=200)
 
     async def next(self, timeout: float | None = None) -> Envelope:
-        return await asyncio.wait_for(self.received.get(), timeout)
+        async with asyncio.timeout(timeout):
+            return await self.received.get()

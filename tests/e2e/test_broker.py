@@ -278,3 +278,67 @@ def test_a_cesql_trigger_routes_by_expression(mesh: Mesh, make_sink) -> None:
     sink.wait_for(lambda e: e.attributes["id"] == "q-2")
     time.sleep(0.5)
     assert [e.attributes["id"] for e in sink.events] == ["q-2"]
+
+
+@pytest.mark.parametrize("status", [404, 408, 409, 429, 502])
+def test_statuses_knative_retries_are_retried(mesh: Mesh, make_sink, status: int) -> None:
+    sink = make_sink()
+    sink.respond = lambda n: (status, {}, b"later") if n == 1 else (200, {}, b"")
+    mesh.apply(trigger(f"retry-{status}", sink.url, delivery={"retry": 3, "backoffDelay": "PT0.05S"}))
+    send(mesh, f"st-{status}")
+    sink.wait_for(lambda e: e.attributes["id"] == f"st-{status}")
+    assert sink.requests == 2
+
+
+def test_a_2xx_body_that_is_not_a_cloudevent_is_a_failure_and_a_202_body_is_not_a_reply(mesh: Mesh, make_sink) -> None:
+    bad_reply, accepted_only, listener = make_sink(), make_sink(), make_sink()
+    bad_reply.respond = lambda n: (200, {"content-type": "text/plain"}, b"OK")
+    ce = {"ce-specversion": "1.0", "ce-id": "r-202", "ce-source": "/x", "ce-type": "be.example.pong"}
+    accepted_only.respond = lambda n: (202, ce, b"{}")
+    dead = make_sink()
+    mesh.apply(
+        trigger(
+            "says-ok",
+            bad_reply.url,
+            {"type": "be.example.ok"},
+            {"retry": 1, "backoffDelay": "PT0.05S", "deadLetterSink": {"uri": dead.url}},
+        ),
+        trigger("says-202", accepted_only.url, {"type": "be.example.accepted"}),
+        trigger("pongs", listener.url, {"type": "be.example.pong"}),
+    )
+    send(mesh, "ok-1", "be.example.ok")
+    send(mesh, "acc-1", "be.example.accepted")
+
+    dead_letter = dead.wait_for(lambda e: e.attributes["id"] == "ok-1")
+    assert dead_letter.attributes["knativeerrorcode"] == "200"
+    assert base64.b64decode(dead_letter.attributes["knativeerrordata"]) == b"OK"
+    assert bad_reply.requests == 2  # a failure, so it was retried once
+    accepted_only.wait_for(lambda e: e.attributes["id"] == "acc-1")
+    time.sleep(0.5)
+    assert listener.events == []  # the 202's body was not taken as a reply
+
+
+def test_knativeerrordata_is_at_most_1024_characters(mesh: Mesh, make_sink) -> None:
+    failing, dead = make_sink(), make_sink()
+    failing.respond = lambda n: (500, {}, b"x" * 5000)
+    mesh.apply(trigger("big-error", failing.url, delivery={"retry": 0, "deadLetterSink": {"uri": dead.url}}))
+    send(mesh, "big-1")
+    letter = dead.wait_for(lambda e: e.attributes["id"] == "big-1")
+    assert len(letter.attributes["knativeerrordata"]) == 1024
+
+
+def test_a_subscriber_slower_than_the_delivery_timeout_is_retried(mesh: Mesh, make_sink) -> None:
+    sink = make_sink()
+
+    def respond(n: int) -> tuple[int, dict[str, str], bytes]:
+        if n == 1:
+            time.sleep(1.0)
+        return 200, {}, b""
+
+    sink.respond = respond
+    mesh.apply(trigger("impatient", sink.url, delivery={"retry": 2, "backoffDelay": "PT0.05S", "timeout": "PT0.3S"}))
+    send(mesh, "slow-1")
+    deadline = time.monotonic() + 10
+    while sink.requests < 2:
+        assert time.monotonic() < deadline, "the timed-out delivery was not retried"
+        time.sleep(0.05)

@@ -22,8 +22,13 @@ def post_event(port: int, event_id: str) -> int | None:
     """The ingress's answer, or None when the mesh is down."""
     try:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        headers = {"ce-specversion": "1.0", "ce-id": event_id, "ce-source": "/chaos", "ce-type": "be.example.chaos",
-                   "content-type": "application/json"}
+        headers = {
+            "ce-specversion": "1.0",
+            "ce-id": event_id,
+            "ce-source": "/chaos",
+            "ce-type": "be.example.chaos",
+            "content-type": "application/json",
+        }
         connection.request("POST", "/culturemesh/default", body=b'{"chaos": true}', headers=headers)
         status = connection.getresponse().status
         connection.close()
@@ -38,11 +43,15 @@ def test_events_accepted_with_202_survive_sigkill_at_random_moments(start_mesh, 
     sink = make_sink()
     mesh: Mesh = start_mesh()
     trigger = {
-        "apiVersion": "eventing.knative.dev/v1", "kind": "Trigger",
+        "apiVersion": "eventing.knative.dev/v1",
+        "kind": "Trigger",
         "metadata": {"name": "chaos", "namespace": "culturemesh"},
-        "spec": {"broker": "default", "filter": {"attributes": {"type": "be.example.chaos"}},
-                 "subscriber": {"uri": sink.url},
-                 "delivery": {"retry": 100, "backoffPolicy": "linear", "backoffDelay": "PT0.05S"}},
+        "spec": {
+            "broker": "default",
+            "filter": {"attributes": {"type": "be.example.chaos"}},
+            "subscriber": {"uri": sink.url},
+            "delivery": {"retry": 100, "backoffPolicy": "linear", "backoffDelay": "PT0.05S"},
+        },
     }
     mesh.apply(trigger)
     accepted: list[str] = []

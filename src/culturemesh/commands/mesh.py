@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import faulthandler
+import signal
 from pathlib import Path
 
 import click
@@ -28,6 +30,7 @@ def up(ctx: click.Context, port: int | None) -> None:
     else:
         objects, source = knative.objects(products, settings.project), "the descriptors"
     settings.mesh_dir.mkdir(parents=True, exist_ok=True)
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>` prints every thread's stack to stderr
     click.echo(f"culturemesh mesh on {settings.mesh_url}: {len(objects)} Knative objects from {source}", err=True)
     asyncio.run(serve(settings, objects))
 

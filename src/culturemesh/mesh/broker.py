@@ -53,7 +53,8 @@ class Outcome:
 
     @property
     def retryable(self) -> bool:
-        return self.status is None or self.status >= 500 or self.status in RETRIED
+        # a 2xx that still failed carried a reply that is not a CloudEvent: retried, then dead-lettered
+        return self.status is None or self.status >= 500 or self.status in RETRIED or 200 <= self.status < 300
 
 
 class Broker:
@@ -341,5 +342,8 @@ def _outcome(status: int, headers: dict[str, str], body: bytes) -> Outcome:
 
 
 async def _wait_for_event(event: asyncio.Event, seconds: float) -> None:
+    # asyncio.timeout, not asyncio.wait_for: on Python 3.11 wait_for can swallow a cancellation that
+    # races with the event being set, and the dispatcher would then never stop.
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), seconds)
+        async with asyncio.timeout(seconds):
+            await event.wait()

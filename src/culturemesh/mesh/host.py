@@ -70,6 +70,7 @@ class FunctionHost:
         self.bound_env: dict[str, dict[str, str]] = {}  # from SinkBindings: service -> {"K_SINK": url}
         self.instances: dict[str, list[Instance]] = {}
         self._starting: dict[str, int] = {}
+        self._stopping: set[asyncio.Task[None]] = set()
         self._changed: dict[str, asyncio.Condition] = {}
         self.cold_starts: list[float] = []
 
@@ -212,14 +213,18 @@ class FunctionHost:
             idle = [i for i in instances if i.inflight == 0 and now - i.last_used >= idle_after]
             for instance in idle[: max(0, len(instances) - keep)]:
                 instances.remove(instance)
-                await self._stop(instance)
-                log.info("function stopped", service=name, pid=instance.process.pid, reason="idle")
+                # stopped in the background: a graceful exit takes a while and must not hold up delivery
+                stopping = asyncio.create_task(self._stop(instance))
+                self._stopping.add(stopping)
+                stopping.add_done_callback(self._stopping.discard)
+                log.info("function stopping", service=name, pid=instance.process.pid, reason="idle")
 
     async def _stop(self, instance: Instance) -> None:
         if instance.process.returncode is None:
             instance.process.terminate()
             try:
-                await asyncio.wait_for(instance.process.wait(), 5)
+                async with asyncio.timeout(5):
+                    await instance.process.wait()
             except TimeoutError:
                 instance.process.kill()
                 await instance.process.wait()
@@ -228,6 +233,8 @@ class FunctionHost:
         for name in list(self.instances):
             for instance in self.instances.pop(name):
                 await self._stop(instance)
+        if self._stopping:
+            await asyncio.gather(*self._stopping, return_exceptions=True)
 
     def status(self) -> list[dict[str, object]]:
         now = time.monotonic()

@@ -13,7 +13,6 @@ Routes::
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
@@ -138,8 +137,7 @@ async def serve(settings: Settings, objects: Iterable[Mapping[str, Any]], ready_
         await stop.wait()
     finally:
         dispatcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await dispatcher
+        await asyncio.wait([dispatcher], timeout=10)
         await mesh.host.stop_all()
         await runner.cleanup()
         mesh.queue.close()
