@@ -14,11 +14,12 @@ from pathlib import Path
 
 import aiohttp
 
-from _mesh import REPO, MeshProcess, Sink
 from culturemesh import events
 from culturemesh.envelope import to_binary
 from culturemesh.product import LANDING
 from culturemesh.store import FilesystemStore
+
+from _mesh import REPO, MeshProcess, Sink
 
 ROUNDS = 3
 GOAL = 1.0
