@@ -15,14 +15,17 @@ from pathlib import Path
 import aiohttp
 
 from culturemesh import events
+from culturemesh.descriptor import load_descriptor
 from culturemesh.envelope import to_binary
-from culturemesh.product import LANDING
+from culturemesh.keyring import LocalKms
+from culturemesh.provider import put_sealed
 from culturemesh.store import FilesystemStore
 
 from _mesh import REPO, MeshProcess, Sink
 
 ROUNDS = 3
 GOAL = 1.0
+DESCRIPTOR = load_descriptor(REPO / "functions" / "ticket-sales" / "data-product.yaml")
 SAMPLE = (REPO / "functions" / "ticket-sales" / "samples" / "sales.csv").read_bytes()
 
 
@@ -36,10 +39,14 @@ def subscription(uri: str) -> dict[str, object]:
 
 
 async def one_upload(
-    session: aiohttp.ClientSession, mesh: MeshProcess, store: FilesystemStore, sink: Sink, n: int
+    session: aiohttp.ClientSession, mesh: MeshProcess, store: FilesystemStore, kms: LocalKms, sink: Sink, n: int
 ) -> float:
     body = SAMPLE + f"T-9{n:05d},e-0001,STUK,2026-11-01 20:00:00,2026-12-01,12.50,1,online,3000\n".encode()
-    info = store.put(LANDING, f"ticketing/ticket-sales/sales-upload/bench/{n}.csv", body, notify=False)
+    source = Path(mesh.home) / f"upload-{n}.csv"
+    source.write_bytes(body)
+    info = put_sealed(
+        store, kms, DESCRIPTOR, f"ticketing/ticket-sales/sales-upload/bench/{n}.csv", source, notify=False
+    )
     headers, data = to_binary(events.object_created(info.as_stored()))
     seen = len(sink.arrived)
     start = time.perf_counter()
@@ -57,6 +64,7 @@ async def running(session: aiohttp.ClientSession, mesh: MeshProcess) -> int:
 async def run() -> None:
     mesh = MeshProcess(idle_seconds="1")
     store = FilesystemStore(Path(mesh.home) / "store")
+    kms = LocalKms(Path(mesh.home) / "keys" / "keyring.json")  # provisioned by the mesh at start
     sink = Sink()
     runner = await sink.start()
     cold, warm = [], []
@@ -66,8 +74,8 @@ async def run() -> None:
             for n in range(ROUNDS):
                 while await running(session, mesh):  # scaled to zero
                     await asyncio.sleep(0.2)
-                cold.append(await one_upload(session, mesh, store, sink, 2 * n))
-                warm.append(await one_upload(session, mesh, store, sink, 2 * n + 1))
+                cold.append(await one_upload(session, mesh, store, kms, sink, 2 * n))
+                warm.append(await one_upload(session, mesh, store, kms, sink, 2 * n + 1))
     finally:
         await runner.cleanup()
         mesh.stop()

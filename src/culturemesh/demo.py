@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from culturemesh import events
+from culturemesh.backends import open_kms, open_store
 from culturemesh.consumer import LocalSink, subscription
 from culturemesh.envelope import Envelope
 from culturemesh.errors import ConfigError, MeshError
@@ -28,7 +29,6 @@ from culturemesh.project import find_product
 from culturemesh.provider import upload_file
 from culturemesh.reading import read_port
 from culturemesh.settings import Settings
-from culturemesh.store import FilesystemStore
 
 PRODUCT = "ticket-sales"
 WAIT = 45.0
@@ -111,11 +111,13 @@ async def _scenario(settings: Settings, samples: Path) -> None:
             )
 
     port, version = published.get("outputport") or "", published.get("dpversion")
-    table, _ = read_port(FilesystemStore(settings.store_root), descriptor, port, "owner", version)
+    table, _ = read_port(open_store(settings), open_kms(settings), descriptor, port, "owner", version)
     manifest = published.json()["manifest"]
     click.echo(f"\n3. output port {port!r}, version {version}: {table.num_rows} rows")
     click.echo(f"   manifest: {manifest}")
     click.echo(f"   read it:  culturemesh --home {settings.home} read {PRODUCT} {port} --as owner")
+    public, withheld = read_port(open_store(settings), open_kms(settings), descriptor, port, "public", version)
+    click.echo(f"   as 'public': {public.num_columns} columns; withheld by the keys: {', '.join(withheld)}")
     click.echo("   " + " | ".join(table.column_names))
     for row in table.slice(0, 3).to_pylist():
         click.echo("   " + " | ".join("" if value is None else str(value) for value in row.values()))

@@ -32,10 +32,9 @@ class TextBatches:
 
 
 def _header(stream: BinaryIO, options: CsvOptions, name: str) -> list[str]:
-    """Read the header row (to name columns and catch duplicates before pyarrow sees them)."""
-    start = stream.tell()
+    """Read the header row (to name columns and catch duplicates before pyarrow sees them); the
+    stream is left at the first data row, so it need not be seekable."""
     raw = stream.readline(1 << 20)
-    stream.seek(start)
     if not raw.strip():
         raise UploadRejected(f"{name}: the file is empty; expected a header row and at least one data row")
     try:
@@ -70,7 +69,7 @@ def read_csv(stream: BinaryIO, options: CsvOptions, name: str, names: Sequence[s
                 encoding=options.encoding,
                 block_size=BLOCK_SIZE,
                 column_names=columns or None,
-                skip_rows=1 if options.header else 0,
+                skip_rows=0,
                 autogenerate_column_names=not columns,
             ),
             parse_options=pacsv.ParseOptions(
@@ -84,6 +83,8 @@ def read_csv(stream: BinaryIO, options: CsvOptions, name: str, names: Sequence[s
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        if columns and "Empty CSV file" in str(exc):  # a header and nothing after it
+            return TextBatches(tuple(columns), iter(()))
         raise UploadRejected(f"{name}: cannot read as CSV ({options.encoding}): {_safe_reason(exc)}") from None
     if not columns:
         columns = list(reader.schema.names)

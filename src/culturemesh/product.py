@@ -10,6 +10,7 @@ under the ``quarantine`` policy, its valid rows are).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import tempfile
 from collections.abc import Callable, Mapping
@@ -20,13 +21,16 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from culturemesh import events, versions
+from culturemesh import events, keys, versions
 from culturemesh.contract import Column, Violation, check_batch
 from culturemesh.descriptor import ColumnDefinition, Descriptor, UploadInput, load_descriptor
 from culturemesh.envelope import Envelope
 from culturemesh.errors import ConfigError, EventError, UploadRejected
 from culturemesh.formats import read_csv
+from culturemesh.kms import Kms
+from culturemesh.parquetcrypto import crypto_for
 from culturemesh.project import unsupported
+from culturemesh.sealing import ChunkReader, seal_bytes, unseal
 from culturemesh.store import ObjectInfo, ObjectStore
 
 LANDING = "landing"
@@ -57,6 +61,15 @@ class Upload:
 
 def landing_key(descriptor: Descriptor, port: str, filename: str) -> str:
     return f"{descriptor.qualified_name}/{port}/{filename}"
+
+
+def upload_context(descriptor: Descriptor, key: str) -> dict[str, str]:
+    """The encryption context of a raw upload: it only unseals as that object of that product."""
+    return {"dataproduct": descriptor.qualified_name, "bucket": LANDING, "object": key}
+
+
+def report_context(descriptor: Descriptor, key: str) -> dict[str, str]:
+    return {"dataproduct": descriptor.qualified_name, "bucket": REPORTS, "object": key}
 
 
 def code_version(folder: Path) -> str:
@@ -92,19 +105,22 @@ def contract_columns(descriptor: Descriptor, port: UploadInput) -> list[Column]:
 
 
 class Product:
-    def __init__(self, descriptor: Descriptor, store: ObjectStore, function: str = "ingest") -> None:
+    def __init__(self, descriptor: Descriptor, store: ObjectStore, kms: Kms, function: str = "ingest") -> None:
         problems = unsupported(descriptor)
         if problems:
             raise ConfigError("; ".join(str(issue) for issue in problems))
         self.descriptor = descriptor
         self.store = store
+        self.kms = kms
+        self.crypto = crypto_for(kms)
+        self.principal = keys.function_principal(descriptor)
         self.function = function
         folder = descriptor.base_dir or Path.cwd()
         self.function_version = code_version(folder)
 
     @classmethod
-    def load(cls, folder: Path, store: ObjectStore, function: str = "ingest") -> Product:
-        return cls(load_descriptor(folder / "data-product.yaml"), store, function)
+    def load(cls, folder: Path, store: ObjectStore, kms: Kms, function: str = "ingest") -> Product:
+        return cls(load_descriptor(folder / "data-product.yaml"), store, kms, function)
 
     # the upload ----------------------------------------------------------------------------
     def upload_from(self, event: Envelope) -> Upload:
@@ -149,7 +165,9 @@ class Product:
         name = upload.object.key
         writers: dict[str, pq.ParquetWriter] = {}
         written = Written()
-        with self.store.open(upload.object.bucket, upload.object.key) as stream:
+        with self.store.open(upload.object.bucket, upload.object.key) as sealed:
+            plain = unseal(self.kms, upload_context(self.descriptor, upload.object.key), self.principal, sealed, name)
+            stream = io.BufferedReader(ChunkReader(plain), buffer_size=1 << 20)
             text = read_csv(stream, upload.port.csv, name, [column.name for column in columns])
             missing = [column.name for column in columns if column.name not in text.columns]
             if missing:
@@ -163,14 +181,27 @@ class Product:
                 outputs = transform(checked.batch) if transform else self._default_split(checked.batch, produces)
                 for port, out in outputs.items():
                     if port not in writers:
-                        writers[port] = pq.ParquetWriter(scratch / f"{port}.parquet", out.schema, compression="zstd")
+                        writers[port] = self._writer(scratch / f"{port}.parquet", port, out.schema)
+                        written.schemas[port] = out.schema
                     writers[port].write_batch(out)
+                    written.port_rows[port] = written.port_rows.get(port, 0) + out.num_rows
         for writer in writers.values():
             writer.close()
         if written.total == 0:
             raise UploadRejected(f"{name}: the file has a header but no data rows")
         written.ports = set(writers)
         return written
+
+    def _writer(self, path: Path, port: str, schema: pa.Schema) -> pq.ParquetWriter:
+        """An encrypted Parquet writer: footer and unclassified columns under the product key, each
+        classified column under its classification's key."""
+        classification = self.descriptor.output_settings(port).classification
+        column_keys: dict[str, list[str]] = {}
+        for column, label in classification.items():
+            if column in schema.names:
+                column_keys.setdefault(keys.classification_key(self.descriptor, label), []).append(column)
+        properties = self.crypto.encryption(self.principal, keys.product_key(self.descriptor), column_keys)
+        return pq.ParquetWriter(path, schema, compression="zstd", encryption_properties=properties)
 
     def _default_split(self, batch: pa.RecordBatch, produces: tuple[str, ...]) -> dict[str, pa.RecordBatch]:
         """Without a transform each produced port gets its own columns of the checked rows."""
@@ -188,21 +219,21 @@ class Product:
         qualified = self.descriptor.qualified_name
         local = scratch / f"{port}.parquet"
         if port not in written.ports:
-            schema = self.descriptor.output_port(port).analytical_schema
-            pq.write_table(pa.Table.from_batches([], schema=schema.arrow_schema() if schema else pa.schema([])), local)
+            analytical = self.descriptor.output_port(port).analytical_schema
+            written.schemas[port] = analytical.arrow_schema() if analytical else pa.schema([])
+            self._writer(local, port, written.schemas[port]).close()
         key = versions.file_key(qualified, port, version, "part-00000.parquet")
         with local.open("rb") as body:
             info = self.store.put(
                 versions.PRODUCTS, key, body, content_type="application/vnd.apache.parquet", notify=False
             )
-        metadata = pq.read_metadata(local)
         manifest = versions.Manifest(
             dataproduct=qualified,
             outputport=port,
             version=version,
             format="parquet",
             created=events.now_iso(),
-            rows=metadata.num_rows,
+            rows=written.port_rows.get(port, 0),
             bytes=info.size,
             files=(
                 {
@@ -212,9 +243,7 @@ class Product:
                     "sha256": info.sha256,
                 },
             ),
-            schema=tuple(
-                {"name": f.name, "type": str(f.type), "nullable": f.nullable} for f in metadata.schema.to_arrow_schema()
-            ),
+            schema=tuple({"name": f.name, "type": str(f.type), "nullable": f.nullable} for f in written.schemas[port]),
             lineage=versions.Lineage((upload.describe(),), self.function, self.function_version),
         )
         versions.commit(self.store, manifest)
@@ -255,9 +284,14 @@ class Product:
             "created": events.now_iso(),
         }
         key = f"{self.descriptor.qualified_name}/{upload.port.port}/{upload.filename}.{upload.object.etag[:12]}.json"
-        self.store.put(
-            REPORTS, key, json.dumps(report, indent=2).encode(), content_type="application/json", notify=False
+        sealed = seal_bytes(
+            self.kms,
+            keys.landing_key(self.descriptor),
+            report_context(self.descriptor, key),
+            self.principal,
+            json.dumps(report, indent=2).encode(),
         )
+        self.store.put(REPORTS, key, sealed, content_type="application/vnd.culturemesh.sealed", notify=False)
         return self.store.uri(REPORTS, key)
 
     def _reject(
@@ -309,6 +343,8 @@ class Written:
         self.violation_count = 0
         self.violations: list[Violation] = []
         self.ports: set[str] = set()
+        self.port_rows: dict[str, int] = {}
+        self.schemas: dict[str, pa.Schema] = {}
 
     def add(self, rows: int, valid: int, violations: list[Violation], count: int) -> None:
         self.total += rows

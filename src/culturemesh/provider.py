@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from culturemesh import events
+from culturemesh import events, keys
+from culturemesh.backends import open_kms, open_store
 from culturemesh.descriptor import Descriptor, UploadInput
 from culturemesh.errors import ConfigError
+from culturemesh.kms import Kms
 from culturemesh.mesh.client import MeshClient
-from culturemesh.product import LANDING, landing_key
+from culturemesh.product import LANDING, landing_key, upload_context
+from culturemesh.sealing import ChunkReader, seal
 from culturemesh.settings import Settings
-from culturemesh.store import FilesystemStore, ObjectInfo
+from culturemesh.store import ObjectInfo, ObjectStore
 
 
 def upload_port(descriptor: Descriptor, port: str | None) -> UploadInput:
@@ -46,8 +50,28 @@ def upload_file(
     client = MeshClient(settings.mesh_url, settings.ingress_url)
     if not client.health():
         client.status()  # raises MeshUnavailable with the reason
-    store = FilesystemStore(settings.store_root)
+    store = open_store(settings)
     store.add_listener(lambda info: client.send(events.object_created(info.as_stored())))
     key = landing_key(descriptor, target.port, f"{upload_stamp()}/{file.name}")
+    return put_sealed(store, open_kms(settings), descriptor, key, file, progress)
+
+
+def put_sealed(
+    store: ObjectStore,
+    kms: Kms,
+    descriptor: Descriptor,
+    key: str,
+    file: Path,
+    progress: Callable[[int], None] | None = None,
+    notify: bool = True,
+) -> ObjectInfo:
+    """Seal ``file`` as the product's provider and store it in the landing bucket under ``key``."""
     with file.open("rb") as body:
-        return store.put(LANDING, key, body, progress=progress)
+        sealed = seal(
+            kms,
+            keys.landing_key(descriptor),
+            upload_context(descriptor, key),
+            keys.provider_principal(descriptor),
+            body,
+        )
+        return store.put(LANDING, key, io.BufferedReader(ChunkReader(sealed)), progress=progress, notify=notify)

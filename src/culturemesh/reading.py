@@ -14,11 +14,14 @@ from culturemesh import versions
 from culturemesh.access import AccessDenied, grant
 from culturemesh.descriptor import Descriptor
 from culturemesh.errors import ConfigError
+from culturemesh.kms import DecryptionFailed, KeyAccessDenied, Kms
+from culturemesh.parquetcrypto import crypto_for
 from culturemesh.store import ObjectStore
 
 
 def read_port(
     store: ObjectStore,
+    kms: Kms,
     descriptor: Descriptor,
     port: str,
     principal: str,
@@ -44,10 +47,30 @@ def read_port(
             f"column(s) {', '.join(allowed.withheld)} are classified",
         )
     tables = [
-        pq.read_table(pa.BufferReader(store.get(versions.PRODUCTS, f["key"])), columns=list(allowed.readable))
+        read_parquet(
+            store, kms, principal, f["key"], list(allowed.readable), f"{descriptor.qualified_name} port {port!r}"
+        )
         for f in manifest.files
     ]
     return pa.concat_tables(tables), allowed.withheld
+
+
+def read_parquet(
+    store: ObjectStore, kms: Kms, principal: str, key: str, columns: Sequence[str] | None, resource: str
+) -> pa.Table:
+    """Decrypt a port file as ``principal``: the KMS, not this code, decides which column keys it
+    may unwrap. A file that does not decrypt (altered, truncated, not ours) is an error, never data."""
+    properties = crypto_for(kms).decryption(principal)
+    try:
+        return pq.read_table(
+            pa.BufferReader(store.get(versions.PRODUCTS, key)), columns=columns, decryption_properties=properties
+        )
+    except KeyAccessDenied as exc:
+        raise AccessDenied(principal, resource, f"the KMS refused key {exc.key!r}") from None
+    except (OSError, pa.ArrowException, KeyError, ValueError) as exc:
+        raise DecryptionFailed(
+            f"{resource} file {key}", f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+        ) from None
 
 
 def write_table(table: pa.Table, output: Path | None) -> None:

@@ -37,12 +37,12 @@ from typing import Any
 import flask
 import functions_framework
 
+from culturemesh.backends import open_kms, open_store
 from culturemesh.envelope import Envelope, from_http, to_binary
 from culturemesh.errors import ConfigError, EventError, MeshUnavailable
 from culturemesh.logs import bind_event, clear_event, configure, get_logger
 from culturemesh.product import Product
 from culturemesh.settings import Settings
-from culturemesh.store import FilesystemStore
 
 Handler = Callable[[Envelope, Product], Sequence[Envelope]]
 log = get_logger("culturemesh.runtime")
@@ -65,7 +65,7 @@ def _start(folder: str, function: str) -> tuple[Product, Settings]:
     """Read the settings and load the product once per process, on the first request."""
     settings = Settings.from_env()
     configure(settings.log_format, settings.log_level)
-    return Product.load(Path(folder), FilesystemStore(settings.store_root), function), settings
+    return Product.load(Path(folder), open_store(settings), open_kms(settings), function), settings
 
 
 def product_function(handler: Handler) -> Callable[[flask.Request], Any]:

@@ -18,8 +18,12 @@ import pytest
 from cloudevents.http import from_http as sdk_from_http
 
 from culturemesh import events
+from culturemesh.descriptor import load_descriptor
 from culturemesh.envelope import to_binary
+from culturemesh.keyring import LocalKms
+from culturemesh.keys import provision
 from culturemesh.product import LANDING
+from culturemesh.provider import put_sealed
 from culturemesh.store import FilesystemStore
 from tests.conftest import REPO, SAMPLES, Sink, free_port
 
@@ -62,7 +66,13 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., str]]:
 
 
 def stored_upload(home: Path, content: bytes) -> dict[str, str]:
-    info = FilesystemStore(home / "store").put(LANDING, KEY, content, notify=False)
+    """A provider's sealed upload; the keys are provisioned as `culturemesh up` would."""
+    descriptor = load_descriptor(REPO / "functions" / "ticket-sales" / "data-product.yaml")
+    kms = LocalKms(home / "keys" / "keyring.json")
+    provision(kms, descriptor)
+    source = home / "upload.csv"
+    source.write_bytes(content)
+    info = put_sealed(FilesystemStore(home / "store"), kms, descriptor, KEY, source, notify=False)
     headers, body = to_binary(events.object_created(info.as_stored()))
     return {"headers": headers, "body": body}  # type: ignore[dict-item]
 

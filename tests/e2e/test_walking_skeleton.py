@@ -8,11 +8,19 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from culturemesh import keys
+from culturemesh.descriptor import load_descriptor
 from culturemesh.eventschemas import problems
-from tests.conftest import EVENTS_DIR, SAMPLES, Mesh, Received
+from culturemesh.keyring import LocalKms
+from culturemesh.product import report_context, upload_context
+from culturemesh.reading import read_port
+from culturemesh.sealing import unseal_bytes
+from culturemesh.store import FilesystemStore
+from tests.conftest import EVENTS_DIR, REPO, SAMPLES, Mesh, Received
 
 pytestmark = pytest.mark.e2e
 PRODUCT = "ticketing/ticket-sales"
@@ -25,6 +33,17 @@ def structured(event: Received) -> dict[str, object]:
     document = dict(event.attributes)
     document["data"] = event.data
     return document
+
+
+DESCRIPTOR = load_descriptor(REPO / "functions" / "ticket-sales" / "data-product.yaml")
+
+
+def mesh_kms(mesh: Mesh) -> LocalKms:
+    return LocalKms(mesh.home / "keys" / "keyring.json")
+
+
+def read_as(mesh: Mesh, principal: str, version: str) -> pa.Table:
+    return read_port(FilesystemStore(mesh.home / "store"), mesh_kms(mesh), DESCRIPTOR, "sales", principal, version)[0]
 
 
 def local_path(uri: str) -> Path:
@@ -46,7 +65,9 @@ def test_upload_becomes_a_published_parquet_version_and_the_subscribed_consumer_
     assert manifest["rows"] == 200
     assert manifest["lineage"]["inputs"][0]["key"] == uploaded["key"]
     parquet = local_path(manifest["files"][0]["uri"])
-    table = pq.read_table(parquet)
+    with pytest.raises(OSError):  # encrypted at rest: unreadable without keys
+        pq.read_table(parquet)
+    table = read_as(mesh, "owner", published.attributes["dpversion"])
     assert table.num_rows == 200
     assert str(table.schema.field("price").type) == "decimal128(9, 2)"
     assert table.schema.field("sold_at").type.tz == "Europe/Brussels"  # Parquet keeps seconds as ms
@@ -71,10 +92,24 @@ def test_a_csv_that_breaks_the_contract_is_rejected_with_a_report_and_publishes_
     assert found == {(2, "price", "twelve"), (4, "event_date", "2026-02-30"), (5, "venue", "")}
     rules = {v["column"]: v["rule"] for v in rejected.data["violations"]}
     assert "Decimal(9, 2)" in rules["price"] and "Date" in rules["event_date"] and "required" in rules["venue"]
-    report = json.loads(local_path(rejected.attributes["dataref"]).read_text())
+    report_path = local_path(rejected.attributes["dataref"])
+    report_key = report_path.as_posix().split("/store/reports/")[1]
+    report = json.loads(
+        unseal_bytes(
+            mesh_kms(mesh),
+            report_context(DESCRIPTOR, report_key),
+            keys.provider_principal(DESCRIPTOR),
+            report_path.read_bytes(),
+        )
+    )
     assert report["status"] == "rejected" and report["violationCount"] == 3
     raw = mesh.home / "store" / "landing" / uploaded["key"]
-    assert raw.read_bytes() == (SAMPLES / "sales-broken.csv").read_bytes()
+    sealed = raw.read_bytes()
+    assert b"twelve" not in sealed  # the raw upload is kept, sealed
+    plain = unseal_bytes(
+        mesh_kms(mesh), upload_context(DESCRIPTOR, uploaded["key"]), keys.provider_principal(DESCRIPTOR), sealed
+    )
+    assert plain == (SAMPLES / "sales-broken.csv").read_bytes()
     port = mesh.home / "store" / "products" / PRODUCT / "sales"
     assert not (port / "latest.json").exists()
     assert not list(port.glob("versions/*/manifest.json"))

@@ -9,11 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from culturemesh import events
+from culturemesh import events, keys
 from culturemesh.descriptor import load_descriptor
 from culturemesh.envelope import Envelope
 from culturemesh.eventschemas import problems
-from culturemesh.product import LANDING, Product, landing_key
+from culturemesh.keyring import LocalKms
+from culturemesh.keys import provision
+from culturemesh.product import LANDING, Product, landing_key, report_context, upload_context
+from culturemesh.reading import read_port
+from culturemesh.sealing import seal_bytes, unseal_bytes
 from culturemesh.store import FilesystemStore
 from tests.conftest import EVENTS_DIR, REPO, SAMPLES
 
@@ -34,13 +38,34 @@ def store(tmp_path: Path) -> FilesystemStore:
 
 
 def make_product(folder: Path, store: FilesystemStore) -> Product:
-    return Product(load_descriptor(folder / "data-product.yaml"), store)
+    descriptor = load_descriptor(folder / "data-product.yaml")
+    kms = LocalKms(store.root.parent / "keys" / "keyring.json")
+    provision(kms, descriptor)
+    return Product(descriptor, store, kms)
 
 
 def upload(product: Product, store: FilesystemStore, content: bytes, name: str = "sales.csv") -> Envelope:
+    """What a provider does: seal the file under the product's landing key and store it."""
     key = landing_key(product.descriptor, "sales-upload", f"t/{name}")
-    info = store.put(LANDING, key, content, notify=False)
+    sealed = seal_bytes(
+        product.kms,
+        keys.landing_key(product.descriptor),
+        upload_context(product.descriptor, key),
+        keys.provider_principal(product.descriptor),
+        content,
+    )
+    info = store.put(LANDING, key, sealed, notify=False)
     return events.object_created(info.as_stored())
+
+
+def raw_upload(product: Product, store: FilesystemStore, event: Envelope) -> bytes:
+    key = event.get("subject") or ""
+    return unseal_bytes(
+        product.kms,
+        upload_context(product.descriptor, key),
+        keys.provider_principal(product.descriptor),
+        store.get(LANDING, key),
+    )
 
 
 def by_type(emitted: list[Envelope], event_type: str) -> Envelope:
@@ -100,7 +125,7 @@ def test_unreadable_uploads_are_rejected_with_a_clear_reason_and_kept(
     rejected = by_type(emitted, events.UPLOAD_REJECTED)
     assert expected in rejected.json()["reason"]
     assert rejected.json()["object"]["key"] in rejected.json()["reason"] or "sales.csv" in rejected.json()["reason"]
-    assert store.get(LANDING, event.get("subject") or "") == content
+    assert raw_upload(product, store, event) == content
     assert not store.exists("products", "ticketing/ticket-sales/sales/latest.json")
     assert_conforms(emitted)
 
@@ -114,7 +139,15 @@ def test_quarantine_policy_publishes_valid_rows_and_reports_the_rest(product_dir
 
     accepted = by_type(emitted, events.UPLOAD_ACCEPTED)
     assert accepted.json()["rows"] == {"total": 5, "accepted": 2, "quarantined": 3}
-    report = json.loads(store.get("reports", accepted.get("dataref", "").split("/store/reports/")[1]))
+    report_key = accepted.get("dataref", "").split("/store/reports/")[1]
+    report = json.loads(
+        unseal_bytes(
+            product.kms,
+            report_context(product.descriptor, report_key),
+            keys.provider_principal(product.descriptor),
+            store.get("reports", report_key),
+        )
+    )
     assert {v["row"] for v in report["violations"]} == {2, 4, 5}
     assert by_type(emitted, events.PUBLISHED).json()["rows"] == 2
     assert_conforms(emitted)
@@ -155,10 +188,7 @@ def test_na_and_null_are_text_not_missing_values(product_dir: Path, store: Files
     product = make_product(product_dir, store)
     emitted = product.ingest(upload(product, store, f"{HEADER}\n{ROW.replace('STUK', 'NA')}\n".encode()))
     published = by_type(emitted, events.PUBLISHED)
-    import pyarrow.parquet as pq
-
-    manifest = json.loads(store.get("products", published.get("dataref", "").split("/store/products/")[1]))
-    table = pq.read_table(store.path("products", manifest["files"][0]["key"]))
+    table, _ = read_port(store, product.kms, product.descriptor, "sales", "owner", published.get("dpversion"))
     assert table.column("venue").to_pylist() == ["NA"]
 
 

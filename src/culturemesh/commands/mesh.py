@@ -17,7 +17,9 @@ from culturemesh.commands._common import echo_json, settings_of
 @click.pass_context
 def up(ctx: click.Context, port: int | None) -> None:
     """Run the embedded mesh until stopped, configured from knative/ (else from the descriptors)."""
+    from culturemesh.backends import open_kms
     from culturemesh.deploy import knative
+    from culturemesh.keys import provision
     from culturemesh.mesh.server import parse_manifests, serve
     from culturemesh.project import load_products
 
@@ -30,6 +32,9 @@ def up(ctx: click.Context, port: int | None) -> None:
     else:
         objects, source = knative.objects(products, settings.project), "the descriptors"
     settings.mesh_dir.mkdir(parents=True, exist_ok=True)
+    kms = open_kms(settings)
+    for descriptor in products:  # keys and key policies come from the descriptors, as in a deploy
+        provision(kms, descriptor)
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>` prints every thread's stack to stderr
     click.echo(f"culturemesh mesh on {settings.mesh_url}: {len(objects)} Knative objects from {source}", err=True)
     asyncio.run(serve(settings, objects))

@@ -11,13 +11,14 @@ from typing import Any
 import click
 
 from culturemesh import events
+from culturemesh.backends import open_kms, open_store
 from culturemesh.commands._common import echo_json, settings_of
 from culturemesh.descriptor import Descriptor, load_descriptor
 from culturemesh.errors import ConfigError, DescriptorError, Issue, UploadRejected
-from culturemesh.product import LANDING, Product, landing_key
+from culturemesh.keys import provision
+from culturemesh.product import Product, landing_key
 from culturemesh.project import descriptor_paths, find_product, load_products, unsupported
-from culturemesh.provider import upload_file, upload_port, upload_stamp
-from culturemesh.store import FilesystemStore
+from culturemesh.provider import put_sealed, upload_file, upload_port, upload_stamp
 
 
 def _load_handler(descriptor: Descriptor, function: str) -> Any:
@@ -73,12 +74,13 @@ def run(ctx: click.Context, product: str, input_file: Path, port: str | None) ->
     settings = settings_of(ctx)
     descriptor = find_product(settings.functions_dir, product)
     upload = upload_port(descriptor, port)
-    store = FilesystemStore(settings.store_root)
+    store, kms = open_store(settings), open_kms(settings)
+    provision(kms, descriptor)
     key = landing_key(descriptor, upload.port, f"{upload_stamp()}/{input_file.name}")
-    with input_file.open("rb") as body:
-        info = store.put(LANDING, key, body, notify=False)
+    info = put_sealed(store, kms, descriptor, key, input_file, notify=False)
     handler = _load_handler(descriptor, upload.function)
-    emitted = list(handler(events.object_created(info.as_stored()), Product(descriptor, store, upload.function)))
+    ingest = Product(descriptor, store, kms, upload.function)
+    emitted = list(handler(events.object_created(info.as_stored()), ingest))
     for event in emitted:
         echo_json(event.to_dict())
     if any(event.type == events.UPLOAD_REJECTED for event in emitted):
@@ -125,7 +127,8 @@ def read(
     settings = settings_of(ctx)
     descriptor = find_product(settings.functions_dir, product)
     wanted = [c.strip() for c in columns.split(",")] if columns else None
-    table, withheld = read_port(FilesystemStore(settings.store_root), descriptor, port, principal, version, wanted)
+    store, kms = open_store(settings), open_kms(settings)
+    table, withheld = read_port(store, kms, descriptor, port, principal, version, wanted)
     if withheld:
         click.echo(f"note: column(s) withheld from {principal!r}: {', '.join(withheld)}", err=True)
     write_table(table, output)
@@ -151,6 +154,26 @@ def build_knative(ctx: click.Context, out: Path | None) -> None:
         click.echo(str(path))
 
 
+@click.group("keys")
+def keys_group() -> None:
+    """Manage a product's master keys in the KMS."""
+
+
+@keys_group.command("rotate")
+@click.argument("product")
+@click.pass_context
+def keys_rotate(ctx: click.Context, product: str) -> None:
+    """New key material for every key of PRODUCT; versions written before stay readable."""
+    from culturemesh.keys import rotate
+
+    settings = settings_of(ctx)
+    descriptor = find_product(settings.functions_dir, product)
+    kms = open_kms(settings)
+    provision(kms, descriptor)
+    for key in rotate(kms, descriptor):
+        click.echo(f"rotated {key}")
+
+
 def register(group: click.Group) -> None:
-    for command in (validate, run, upload, read, build):
+    for command in (validate, run, upload, read, build, keys_group):
         group.add_command(command)
