@@ -39,6 +39,13 @@ def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name) or allowed[0]
+    if value not in allowed:
+        raise ConfigError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the project and the mesh's state live, and how the mesh is reached."""
@@ -52,6 +59,11 @@ class Settings:
     log_format: str = "auto"  # auto | json | console
     log_level: str = "info"
     sink: str = ""  # K_SINK: where a function publishes the events it emits (the broker ingress)
+    store: str = "filesystem"  # filesystem | s3
+    kms: str = "local"  # local | aws
+    aws_endpoint: str = ""  # an S3/KMS-compatible endpoint (for example a moto server); empty: AWS itself
+    aws_region: str = "eu-west-1"
+    bucket_prefix: str = "culturemesh-"  # S3 bucket names are <prefix><bucket>
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
@@ -76,6 +88,11 @@ class Settings:
             log_format=log_format,
             log_level=env.get("CULTUREMESH_LOG_LEVEL", "info").lower(),
             sink=env.get("K_SINK", ""),
+            store=_choice(env, "CULTUREMESH_STORE", ("filesystem", "s3")),
+            kms=_choice(env, "CULTUREMESH_KMS", ("local", "aws")),
+            aws_endpoint=env.get("CULTUREMESH_AWS_ENDPOINT", ""),
+            aws_region=env.get("CULTUREMESH_AWS_REGION", "eu-west-1"),
+            bucket_prefix=env.get("CULTUREMESH_BUCKET_PREFIX", "culturemesh-"),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
