@@ -122,3 +122,25 @@ def test_read_of_an_unknown_port_names_the_ports_there_are(tmp_path: Path) -> No
     assert result.returncode == 2
     assert "no output port 'no-such-port'" in result.stderr and "sales" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_keys_rotate_keeps_older_versions_readable_and_new_versions_use_the_new_material(tmp_path: Path) -> None:
+    env = {"CULTUREMESH_HOME": str(tmp_path)}
+    first = cli("run", "ticket-sales", "--input", str(SAMPLES / "sales.csv"), env=env)
+    assert first.returncode == 0, first.stderr
+    old_version = json.loads("[" + first.stdout.replace("}\n{", "},\n{") + "]")[-1]["dpversion"]
+    keyring_before = json.loads((tmp_path / "keys" / "keyring.json").read_text())
+
+    rotated = cli("keys", "rotate", "ticket-sales", env=env)
+    assert rotated.returncode == 0, rotated.stderr
+    assert "rotated alias/culturemesh/ticketing/ticket-sales/sensitive" in rotated.stdout
+    changed = tmp_path / "changed.csv"
+    changed.write_text((SAMPLES / "sales.csv").read_text().replace("T-000001", "T-900001"))
+    second = cli("run", "ticket-sales", "--input", str(changed), env=env)
+    assert second.returncode == 0, second.stderr
+
+    old = cli("read", "ticket-sales", "sales", "--as", "analyst", "--version", old_version, env=env)
+    new = cli("read", "ticket-sales", "sales", "--as", "analyst", env=env)
+    assert old.returncode == 0 and "T-000001" in old.stdout, old.stderr
+    assert new.returncode == 0 and "T-900001" in new.stdout, new.stderr
+    assert json.loads((tmp_path / "keys" / "keyring.json").read_text()) != keyring_before

@@ -57,4 +57,11 @@ def unsupported(descriptor: Descriptor) -> list[Issue]:
             )
         if upload.contract is not None and upload.contract.columns is None:
             issues.append(Issue(descriptor.path or "", f"{path}.contract", "only column contracts can be checked yet"))
+        for port in upload.produces or tuple(p.name for p in descriptor.output_ports):
+            output = descriptor.output_settings(port)
+            if output.format != "parquet":
+                where = f"culturemesh.outputs.{port}.format"
+                issues.append(
+                    Issue(descriptor.path or "", where, f"only parquet ports can be written yet, not {output.format}")
+                )
     return issues
