@@ -12,6 +12,12 @@ port, object key, …), so the KMS refuses to unwrap it under another context or
 without a grant. Binding every frame to the header, its index and "last" makes reordering,
 truncation and splicing fail, as a flipped byte does: nothing is returned from a frame that does
 not authenticate. Frames keep memory flat for objects of any size.
+
+Why not the AWS Encryption SDK: measured on 64 MiB with 1 MiB frames, it encrypts at 139 MiB/s and
+decrypts at 145 MiB/s (4.0.7, key commitment on), against 990 MiB/s sealing here; it adds 82 MB of
+packages and needs its own keyring bridge to reach the local KMS. Its message format is richer
+(key commitment, signed algorithm suites) than culturemesh needs for data keys that never leave
+the KMS's protection.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ def kms(tmp_path: Path) -> LocalKms:
 def test_sealed_bytes_unseal_to_the_same_bytes_across_frame_boundaries(kms: LocalKms, size: int) -> None:
     data = os.urandom(size)
     sealed = b"".join(seal(kms, KEY_A, CONTEXT, "writer", data, frame=64 * 1024))
-    assert data not in sealed or size == 0
+    assert size < 16 or data not in sealed  # a short value can occur in random bytes by chance
     assert b"".join(unseal(kms, CONTEXT, "writer", io.BytesIO(sealed))) == data
 
 
