@@ -20,7 +20,7 @@ import click
 
 from culturemesh import events
 from culturemesh.backends import open_kms, open_store
-from culturemesh.consumer import LocalSink, subscription
+from culturemesh.consumer import LocalSink
 from culturemesh.envelope import Envelope
 from culturemesh.errors import ConfigError, MeshError
 from culturemesh.mesh.client import MeshClient
@@ -29,6 +29,7 @@ from culturemesh.project import find_product
 from culturemesh.provider import upload_file
 from culturemesh.reading import read_port
 from culturemesh.settings import Settings
+from culturemesh.subscriptions import subscription
 
 PRODUCT = "ticket-sales"
 WAIT = 45.0

@@ -104,6 +104,9 @@ class LocalKms:
         if unknown:
             raise KmsError(f"unknown operation(s) {sorted(unknown)}; expected some of {sorted(OPERATIONS)}")
 
+        if operations <= _resolve(self._keys(), key).policy.get(principal, frozenset()):
+            return  # already granted: provisioning on every start must not rewrite the keyring
+
         def grant(keys: dict[str, KeyRecord]) -> None:
             record = _resolve(keys, key)
             policy = {**record.policy, principal: record.policy.get(principal, frozenset()) | operations}

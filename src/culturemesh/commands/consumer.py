@@ -9,9 +9,9 @@ import os
 import click
 
 from culturemesh.commands._common import settings_of
-from culturemesh.consumer import LocalSink, parse_pairs, subscription, subscription_name
 from culturemesh.mesh.client import MeshClient
 from culturemesh.settings import DEFAULT_NAMESPACE, Settings
+from culturemesh.subscriptions import parse_pairs, subscription, subscription_name
 
 _FILTER_HELP = "ATTRIBUTE=VALUE an event must match exactly (repeatable)."
 
@@ -74,6 +74,8 @@ def tail(
 
 
 async def _tail(settings: Settings, exact: dict[str, str], count: int | None, timeout: float | None) -> int:
+    from culturemesh.consumer import LocalSink
+
     client = MeshClient(settings.mesh_url, settings.ingress_url)
     name = f"tail-{os.getpid()}"
     received = 0

@@ -16,9 +16,7 @@ from culturemesh.commands._common import echo_json, settings_of
 from culturemesh.descriptor import Descriptor, load_descriptor
 from culturemesh.errors import ConfigError, DescriptorError, Issue, UploadRejected
 from culturemesh.keys import provision
-from culturemesh.product import Product, landing_key
 from culturemesh.project import descriptor_paths, find_product, load_products, unsupported
-from culturemesh.provider import put_sealed, upload_file, upload_port, upload_stamp
 
 
 def _load_handler(descriptor: Descriptor, function: str) -> Any:
@@ -71,6 +69,9 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 @click.pass_context
 def run(ctx: click.Context, product: str, input_file: Path, port: str | None) -> None:
     """Run PRODUCT's transformation in-process on a local file, without the mesh."""
+    from culturemesh.product import Product, landing_key
+    from culturemesh.provider import put_sealed, upload_port, upload_stamp
+
     settings = settings_of(ctx)
     descriptor = find_product(settings.functions_dir, product)
     upload = upload_port(descriptor, port)
@@ -94,6 +95,8 @@ def run(ctx: click.Context, product: str, input_file: Path, port: str | None) ->
 @click.pass_context
 def upload(ctx: click.Context, product: str, file: Path, port: str | None) -> None:
     """Put FILE on PRODUCT's upload port; the mesh is notified as S3 would notify it."""
+    from culturemesh.provider import upload_file
+
     settings = settings_of(ctx)
     descriptor = find_product(settings.functions_dir, product)
     size = file.stat().st_size
