@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 MAX_EXCERPT = 40
+MAX_VALUE_BYTES = 1 << 20
 REDACTED = "<redacted>"
 
 _INT = r"^\s*[+-]?\d+\s*$"
@@ -209,6 +210,14 @@ def check_batch(batch: pa.RecordBatch, columns: Sequence[Column], first_row: int
     arrays = []
     for column in columns:
         values = batch.column(column.name)
+        if pa.types.is_string(values.type):
+            oversized = pc.fill_null(pc.greater(pc.binary_length(values), MAX_VALUE_BYTES), False)
+            if pc.any(oversized).as_py():
+                rule = f"a value is at most {MAX_VALUE_BYTES >> 20} MiB (the platform's limit for one value)"
+                violations.extend(_violations(values, column, oversized, rule, first_row, limit))
+                count += pc.sum(oversized).as_py() or 0
+                valid = pc.and_(valid, pc.invert(oversized))
+                values = pc.if_else(oversized, None, values)
         typed, fits = check_column(values, column)
         if not column.nullable:
             missing = pc.is_null(values)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gzip
+import io
 import re
+import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -34,7 +37,10 @@ class TextBatches:
 def _header(stream: BinaryIO, options: CsvOptions, name: str) -> list[str]:
     """Read the header row (to name columns and catch duplicates before pyarrow sees them); the
     stream is left at the first data row, so it need not be seekable."""
-    raw = stream.readline(1 << 20)
+    try:
+        raw = stream.readline(1 << 20)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise UploadRejected(f"{name}: cannot read the header row: {_safe_reason(exc)}") from None
     if not raw.strip():
         raise UploadRejected(f"{name}: the file is empty; expected a header row and at least one data row")
     try:
@@ -50,9 +56,22 @@ def _header(stream: BinaryIO, options: CsvOptions, name: str) -> list[str]:
     return names
 
 
-def _safe_reason(exc: Exception) -> str:
+def _safe_reason(exc: BaseException) -> str:
     """pyarrow's message without the row text it quotes (which may hold personal data)."""
-    return re.sub(r"(got \d+)\s*:.*", r"\1", str(exc).splitlines()[0], flags=re.DOTALL)
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "straddl" in text:
+        return f"a row is longer than {BLOCK_SIZE >> 20} MiB (the largest row culturemesh accepts)"
+    if isinstance(exc, EOFError | zlib.error | gzip.BadGzipFile):
+        return f"the gzip stream is damaged or truncated ({type(exc).__name__})"
+    return re.sub(r"(got \d+)\s*:.*", r"\1", text, flags=re.DOTALL)
+
+
+def decompressed(stream: BinaryIO) -> BinaryIO:
+    """The stream itself, or its gunzipped content when it starts with the gzip magic bytes."""
+    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[arg-type]
+    if buffered.peek(2)[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
+    return buffered
 
 
 def read_csv(stream: BinaryIO, options: CsvOptions, name: str, names: Sequence[str] = ()) -> TextBatches:
@@ -82,7 +101,7 @@ def read_csv(stream: BinaryIO, options: CsvOptions, name: str, names: Sequence[s
                 null_values=[""],
             ),
         )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+    except (pa.ArrowInvalid, UnicodeDecodeError, EOFError, OSError, zlib.error) as exc:
         if columns and "Empty CSV file" in str(exc):  # a header and nothing after it
             return TextBatches(tuple(columns), iter(()))
         raise UploadRejected(f"{name}: cannot read as CSV ({options.encoding}): {_safe_reason(exc)}") from None
@@ -93,7 +112,7 @@ def read_csv(stream: BinaryIO, options: CsvOptions, name: str, names: Sequence[s
         try:
             for batch in reader:
                 yield batch.cast(pa.schema([pa.field(c, pa.string()) for c in batch.schema.names]))
-        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        except (pa.ArrowInvalid, UnicodeDecodeError, EOFError, OSError, zlib.error) as exc:
             raise UploadRejected(f"{name}: cannot read as CSV ({options.encoding}): {_safe_reason(exc)}") from None
 
     return TextBatches(tuple(columns), batches())

@@ -26,7 +26,7 @@ from culturemesh.contract import Column, Violation, check_batch
 from culturemesh.descriptor import ColumnDefinition, Descriptor, UploadInput, load_descriptor
 from culturemesh.envelope import Envelope
 from culturemesh.errors import ConfigError, EventError, UploadRejected
-from culturemesh.formats import read_csv
+from culturemesh.formats import decompressed, read_csv
 from culturemesh.kms import Kms
 from culturemesh.parquetcrypto import crypto_for
 from culturemesh.project import unsupported
@@ -167,7 +167,7 @@ class Product:
         written = Written()
         with self.store.open(upload.object.bucket, upload.object.key) as sealed:
             plain = unseal(self.kms, upload_context(self.descriptor, upload.object.key), self.principal, sealed, name)
-            stream = io.BufferedReader(ChunkReader(plain), buffer_size=1 << 20)
+            stream = decompressed(io.BufferedReader(ChunkReader(plain), buffer_size=1 << 20))
             text = read_csv(stream, upload.port.csv, name, [column.name for column in columns])
             missing = [column.name for column in columns if column.name not in text.columns]
             if missing:

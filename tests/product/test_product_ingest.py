@@ -110,7 +110,7 @@ def test_a_changed_file_becomes_a_new_version_and_latest_moves_to_it(product_dir
         (f"{HEADER}\n".encode(), "header but no data rows"),
         (f"{HEADER},price\n{ROW},1\n".encode(), "duplicate column name(s) in the header: price"),
         (f"{HEADER}\n{ROW.replace('STUK', 'Théâtre')}\n".encode("latin-1"), "cannot read as CSV (utf-8)"),
-        (gzip.compress(f"{HEADER}\n{ROW}\n".encode())[:30], "not utf-8 text"),
+        (gzip.compress(f"{HEADER}\n{ROW}\n".encode())[:30], "gzip stream is damaged or truncated"),
     ],
     ids=["empty", "header-only", "duplicate-columns", "wrong-encoding", "binary-garbage"],
 )
@@ -222,3 +222,30 @@ def test_a_product_asking_for_what_cannot_run_yet_is_refused_at_start(
     descriptor.write_text(descriptor.read_text().replace("formats: [csv]", "formats: [csv, jsonl]"))
     with pytest.raises(ConfigError, match=r"upload\.formats: only csv uploads can be ingested yet"):
         make_product(product_dir, store)
+
+
+def test_a_gzipped_csv_is_ingested_like_the_plain_one(product_dir: Path, store: FilesystemStore) -> None:
+    product = make_product(product_dir, store)
+    emitted = product.ingest(upload(product, store, gzip.compress((SAMPLES / "sales.csv").read_bytes()), "s.csv.gz"))
+    assert by_type(emitted, events.PUBLISHED).json()["rows"] == 200
+
+
+def test_a_truncated_gzip_is_rejected_as_damaged_and_publishes_nothing(
+    product_dir: Path, store: FilesystemStore
+) -> None:
+    product = make_product(product_dir, store)
+    whole = gzip.compress((SAMPLES / "sales.csv").read_bytes() * 20)
+    emitted = product.ingest(upload(product, store, whole[: len(whole) // 2], "s.csv.gz"))
+    rejected = by_type(emitted, events.UPLOAD_REJECTED)
+    assert "gzip stream is damaged or truncated" in rejected.json()["reason"]
+    assert not store.exists("products", "ticketing/ticket-sales/sales/latest.json")
+
+
+def test_a_10_mb_single_field_is_refused_with_the_limit_named(product_dir: Path, store: FilesystemStore) -> None:
+    product = make_product(product_dir, store)
+    huge = ROW.replace("STUK", "x" * (10 << 20))
+    emitted = product.ingest(upload(product, store, f"{HEADER}\n{ROW}\n{huge}\n".encode()))
+    violation = by_type(emitted, events.UPLOAD_REJECTED).json()["violations"][0]
+    assert (violation["row"], violation["column"]) == (2, "venue")
+    assert "at most 1 MiB" in violation["rule"]
+    assert len(violation["value"]) <= 40
