@@ -68,7 +68,7 @@ def _safe_reason(exc: BaseException) -> str:
 
 def decompressed(stream: BinaryIO) -> BinaryIO:
     """The stream itself, or its gunzipped content when it starts with the gzip magic bytes."""
-    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[arg-type]
+    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[type-var]
     if buffered.peek(2)[:2] == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
     return buffered

@@ -27,7 +27,9 @@ from culturemesh.descriptor import ColumnDefinition, Descriptor, UploadInput, lo
 from culturemesh.envelope import Envelope
 from culturemesh.errors import ConfigError, EventError, UploadRejected
 from culturemesh.formats import decompressed, read_csv
+from culturemesh.incremental import IncrementalPorts, deleted_flags
 from culturemesh.kms import Kms
+from culturemesh.merge import Merged
 from culturemesh.parquetcrypto import crypto_for
 from culturemesh.project import unsupported
 from culturemesh.sealing import ChunkReader, seal_bytes, unseal
@@ -142,24 +144,41 @@ class Product:
     def ingest(self, event: Envelope, transform: Transform | None = None) -> list[Envelope]:
         upload = self.upload_from(event)
         produces = upload.port.produces or tuple(p.name for p in self.descriptor.output_ports)
-        version = {port: versions.version_id(port, [upload.object], self.function_version) for port in produces}
-        done = [versions.existing(self.store, self.descriptor.qualified_name, p, version[p]) for p in produces]
+        incremental = IncrementalPorts(self.descriptor, self.store, self.kms, produces)
+        version = {
+            port: versions.version_id(port, [upload.object], self.function_version + (incremental.base.get(port) or ""))
+            for port in produces
+        }
+        done = [self._done(port, version[port], upload, incremental) for port in produces]
         if all(done):  # a redelivery: the same input already became these versions
             return [self._published_event(m) for m in done if m is not None]
         with tempfile.TemporaryDirectory(prefix="culturemesh-") as scratch:
             try:
-                result = self._check_and_write(upload, produces, transform, Path(scratch))
+                result = self._check_and_write(upload, produces, transform, Path(scratch), incremental)
             except UploadRejected as exc:
                 return [self._reject(upload, str(exc), [], 0)]
             if result.violations and (upload.port.invalid_rows == "reject" or result.valid == 0):
                 message = f"{result.violation_count} value(s) break the contract of input port {upload.port.port!r}"
                 return [self._reject(upload, message, result.violations, result.total, result.violation_count)]
-            manifests = [self._commit(upload, port, version[port], result, Path(scratch)) for port in produces]
+            manifests = [
+                self._commit(upload, port, version[port], result, Path(scratch), incremental) for port in produces
+            ]
         accepted = self._accept(upload, result)
         return [accepted, *(self._published_event(m) for m in manifests)]
 
+    def _done(self, port: str, version: str, upload: Upload, incremental: IncrementalPorts) -> versions.Manifest | None:
+        qualified = self.descriptor.qualified_name
+        if port in incremental.ports:
+            return versions.processed(self.store, qualified, port, upload.object.sha256)
+        return versions.existing(self.store, qualified, port, version)
+
     def _check_and_write(
-        self, upload: Upload, produces: tuple[str, ...], transform: Transform | None, scratch: Path
+        self,
+        upload: Upload,
+        produces: tuple[str, ...],
+        transform: Transform | None,
+        scratch: Path,
+        incremental: IncrementalPorts,
     ) -> Written:
         columns = contract_columns(self.descriptor, upload.port)
         name = upload.object.key
@@ -180,6 +199,11 @@ class Product:
                 written.add(batch.num_rows, checked.batch.num_rows, checked.violations, checked.violation_count)
                 outputs = transform(checked.batch) if transform else self._default_split(checked.batch, produces)
                 for port, out in outputs.items():
+                    if port in incremental.ports:
+                        flags = deleted_flags(batch, incremental.deleted_column(port))
+                        incremental.add(port, out, None if flags is None or transform else flags.filter(checked.valid))
+                        written.schemas[port] = out.schema
+                        continue
                     if port not in writers:
                         writers[port] = self._writer(scratch / f"{port}.parquet", port, out.schema)
                         written.schemas[port] = out.schema
@@ -189,7 +213,13 @@ class Product:
             writer.close()
         if written.total == 0:
             raise UploadRejected(f"{name}: the file has a header but no data rows")
-        written.ports = set(writers)
+        for port in incremental.ports & set(written.schemas):
+            merged = incremental.merged(port, written.schemas[port])
+            with self._writer(scratch / f"{port}.parquet", port, written.schemas[port]) as writer:
+                writer.write_table(merged.table)
+            written.port_rows[port] = merged.table.num_rows
+            written.merges[port] = merged
+        written.ports = set(writers) | set(written.merges)
         return written
 
     def _writer(self, path: Path, port: str, schema: pa.Schema) -> pq.ParquetWriter:
@@ -215,7 +245,9 @@ class Product:
         return result
 
     # outcomes ------------------------------------------------------------------------------
-    def _commit(self, upload: Upload, port: str, version: str, written: Written, scratch: Path) -> versions.Manifest:
+    def _commit(
+        self, upload: Upload, port: str, version: str, written: Written, scratch: Path, incremental: IncrementalPorts
+    ) -> versions.Manifest:
         qualified = self.descriptor.qualified_name
         local = scratch / f"{port}.parquet"
         if port not in written.ports:
@@ -245,8 +277,13 @@ class Product:
             ),
             schema=tuple({"name": f.name, "type": str(f.type), "nullable": f.nullable} for f in written.schemas[port]),
             lineage=versions.Lineage((upload.describe(),), self.function, self.function_version),
+            extra=_merge_summary(written.merges.get(port), incremental.base.get(port)),
         )
-        versions.commit(self.store, manifest)
+        if port in incremental.ports:
+            versions.commit(self.store, manifest, base=incremental.base[port])
+            versions.record_input(self.store, manifest, upload.object.sha256)
+        else:
+            versions.commit(self.store, manifest)
         return manifest
 
     def _published_event(self, manifest: versions.Manifest) -> Envelope:
@@ -334,6 +371,13 @@ class Product:
         return events.upload_accepted(self.descriptor.qualified_name, data, uri)
 
 
+def _merge_summary(merged: Merged | None, base: str | None) -> dict[str, object]:
+    if merged is None:
+        return {}
+    counts = {"inserted": merged.inserted, "updated": merged.updated, "deleted": merged.deleted}
+    return {"merge": {"base": base, **counts, "unchanged": merged.unchanged}}
+
+
 class Written:
     """Running totals of one upload's check."""
 
@@ -343,6 +387,7 @@ class Written:
         self.violation_count = 0
         self.violations: list[Violation] = []
         self.ports: set[str] = set()
+        self.merges: dict[str, Merged] = {}
         self.port_rows: dict[str, int] = {}
         self.schemas: dict[str, pa.Schema] = {}
 

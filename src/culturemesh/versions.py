@@ -94,9 +94,30 @@ def existing(store: ObjectStore, qualified_name: str, port: str, version: str) -
         return None
 
 
-def commit(store: ObjectStore, manifest: Manifest) -> str:
-    """Write the manifest (create-only) and move ``latest`` to it; returns the manifest's URI."""
+class BaseMoved(StoreError):
+    """An incremental version was merged onto a version that is no longer the latest."""
+
+
+_ANY = object()
+
+
+def latest_version(store: ObjectStore, qualified_name: str, port: str) -> str | None:
+    try:
+        return str(json.loads(store.get(PRODUCTS, latest_key(qualified_name, port)))["version"])
+    except ObjectNotFound:
+        return None
+
+
+def commit(store: ObjectStore, manifest: Manifest, base: object = _ANY) -> str:
+    """Write the manifest (create-only) and move ``latest`` to it; returns the manifest's URI.
+
+    With ``base`` (a version id, or None for "no version yet"), ``latest`` must still be at that
+    version, else :class:`BaseMoved` is raised and nothing becomes visible: an incremental version
+    merged onto a stale base is recomputed (the delivery is retried), never published.
+    """
     key = manifest_key(manifest.dataproduct, manifest.outputport, manifest.version)
+    if base is not _ANY and latest_version(store, manifest.dataproduct, manifest.outputport) != base:
+        raise BaseMoved(f"{manifest.dataproduct} port {manifest.outputport}: latest moved while merging; retry")
     # a concurrent delivery of the same input may have committed this version already
     with contextlib.suppress(PreconditionFailed):
         store.put(
@@ -107,11 +128,11 @@ def commit(store: ObjectStore, manifest: Manifest) -> str:
             if_none_match=True,
             notify=False,
         )
-    _move_latest(store, manifest, key)
+    _move_latest(store, manifest, key, base)
     return store.uri(PRODUCTS, key)
 
 
-def _move_latest(store: ObjectStore, manifest: Manifest, key: str) -> None:
+def _move_latest(store: ObjectStore, manifest: Manifest, key: str, base: object = _ANY) -> None:
     pointer = latest_key(manifest.dataproduct, manifest.outputport)
     body = json.dumps({"version": manifest.version, "manifest": key, "created": manifest.created}).encode()
     for _ in range(10):
@@ -123,6 +144,8 @@ def _move_latest(store: ObjectStore, manifest: Manifest, key: str) -> None:
             previous = json.loads(store.get(PRODUCTS, pointer))
             if previous["version"] == manifest.version:
                 return
+            if base is not _ANY and previous["version"] != base:
+                raise BaseMoved(f"{pointer}: moved to {previous['version']} while merging onto {base}; retry")
         try:
             store.put(
                 PRODUCTS,
@@ -151,3 +174,22 @@ def read_manifest(store: ObjectStore, qualified_name: str, port: str, version: s
     if found is None:
         raise ObjectNotFound(PRODUCTS, manifest_key(qualified_name, port, version))
     return found
+
+
+def input_marker_key(qualified_name: str, port: str, sha256: str) -> str:
+    return f"{port_prefix(qualified_name, port)}/inputs/{sha256}.json"
+
+
+def processed(store: ObjectStore, qualified_name: str, port: str, sha256: str) -> Manifest | None:
+    """The version an input already became on an incremental port (a redelivery), else None."""
+    try:
+        marker = json.loads(store.get(PRODUCTS, input_marker_key(qualified_name, port, sha256)))
+    except ObjectNotFound:
+        return None
+    return existing(store, qualified_name, port, marker["version"])
+
+
+def record_input(store: ObjectStore, manifest: Manifest, sha256: str) -> None:
+    body = json.dumps({"version": manifest.version}).encode()
+    key = input_marker_key(manifest.dataproduct, manifest.outputport, sha256)
+    store.put(PRODUCTS, key, body, content_type="application/json", notify=False)

@@ -466,3 +466,20 @@ def _check_output(settings: dict[str, Any], port: dict[str, Any], loc: Loc, repo
         if column not in known:
             expected = f"expected one of: {', '.join(known)}" if known else "the port defines no columns"
             report.add((*loc, "classification", column), f"unknown column {column!r} in {port['name']!r}; {expected}")
+    _check_merge(settings.get("merge", {}), port, known, (*loc, "merge"), report)
+
+
+def _check_merge(merge: dict[str, Any], port: dict[str, Any], known: list[str], loc: Loc, report: _Report) -> None:
+    if merge.get("mode") != "incremental":
+        return
+    schema = port.get("dataFormat", {}).get("analyticalDataSchemaDefinition", {})
+    if not schema.get("primaryKey"):
+        report.add((*loc, "mode"), f"incremental versions need a primaryKey on output port {port['name']!r}")
+    modified = merge.get("modifiedColumn")
+    if modified is not None and modified not in known:
+        report.add((*loc, "modifiedColumn"), f"unknown column {modified!r}; expected one of: {', '.join(known)}")
+    deleted = merge.get("deletedColumn")
+    if deleted is not None and deleted in known:
+        report.add(
+            (*loc, "deletedColumn"), f"{deleted!r} is a column of the port; a tombstone flag is an upload column"
+        )

@@ -210,6 +210,9 @@ class OutputSettings:
     classification: Mapping[str, str] = field(default_factory=frozen_map)
     access: Mapping[str, tuple[str, ...] | str] = field(default_factory=frozen_map)
     update_every: str | None = None
+    merge: str = "replace"  # replace | incremental
+    modified_column: str | None = None
+    deleted_column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -429,4 +432,7 @@ def _output(name: str, raw: Mapping[str, Any], ports: tuple[OutputPort, ...]) ->
         classification=frozen_map(raw.get("classification")),
         access=frozen_map({p: v if isinstance(v, str) else tuple(v) for p, v in access.items()}),
         update_every=raw.get("updateEvery"),
+        merge=raw.get("merge", {}).get("mode", "replace"),
+        modified_column=raw.get("merge", {}).get("modifiedColumn"),
+        deleted_column=raw.get("merge", {}).get("deletedColumn"),
     )
