@@ -21,7 +21,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from culturemesh import events, keys, versions
+from culturemesh import events, keys, quality, versions
 from culturemesh.contract import Column, Violation, check_batch
 from culturemesh.descriptor import ColumnDefinition, Descriptor, UploadInput, load_descriptor
 from culturemesh.envelope import Envelope
@@ -32,6 +32,8 @@ from culturemesh.kms import Kms
 from culturemesh.merge import Merged
 from culturemesh.parquetcrypto import crypto_for
 from culturemesh.project import unsupported
+from culturemesh.quality import QualityFailure
+from culturemesh.reading import read_parquet
 from culturemesh.sealing import ChunkReader, seal_bytes, unseal
 from culturemesh.store import ObjectInfo, ObjectStore
 
@@ -160,6 +162,9 @@ class Product:
             if result.violations and (upload.port.invalid_rows == "reject" or result.valid == 0):
                 message = f"{result.violation_count} value(s) break the contract of input port {upload.port.port!r}"
                 return [self._reject(upload, message, result.violations, result.total, result.violation_count)]
+            failures = {port: self._quality(port, Path(scratch) / f"{port}.parquet") for port in result.ports}
+            if any(failures.values()):
+                return [self._failed(upload, {port: found for port, found in failures.items() if found})]
             manifests = [
                 self._commit(upload, port, version[port], result, Path(scratch), incremental) for port in produces
             ]
@@ -285,6 +290,53 @@ class Product:
         else:
             versions.commit(self.store, manifest)
         return manifest
+
+    def _quality(self, port: str, local: Path) -> list[QualityFailure]:
+        rules = self.descriptor.output_settings(port).quality
+        if not rules:
+            return []
+        decryption = self.crypto.decryption(self.principal)
+        table = pq.read_table(local, columns=quality.columns_needed(rules), decryption_properties=decryption)
+        return quality.check(table, rules, self._referenced_keys)
+
+    def _referenced_keys(self, product: str, port: str, key: str) -> pa.Array:
+        manifest = versions.latest(self.store, product, port)
+        resource = f"{product} port {port!r}"
+        parts = [read_parquet(self.store, self.kms, self.principal, f["key"], [key], resource) for f in manifest.files]
+        return pa.concat_tables(parts).column(key).combine_chunks()
+
+    def _failed(self, upload: Upload, failures: Mapping[str, list[QualityFailure]]) -> Envelope:
+        """Quality rules failed: nothing is published; the report says which rule failed where."""
+        report = {
+            "dataproduct": self.descriptor.qualified_name,
+            "status": "failed",
+            "object": upload.describe(),
+            "quality": {port: [f.as_dict() for f in found] for port, found in failures.items()},
+            "created": events.now_iso(),
+        }
+        key = f"{self.descriptor.qualified_name}/quality/{upload.filename}.{upload.object.etag[:12]}.json"
+        sealed = seal_bytes(
+            self.kms,
+            keys.landing_key(self.descriptor),
+            report_context(self.descriptor, key),
+            self.principal,
+            json.dumps(report, indent=2).encode(),
+        )
+        self.store.put(REPORTS, key, sealed, content_type="application/vnd.culturemesh.sealed", notify=False)
+        port = next(iter(failures))
+        reason = "; ".join(
+            f"{p}: {f.rule} on {', '.join(f.columns)}: {f.message}" for p, found in failures.items() for f in found
+        )
+        data = {
+            "dataproduct": self.descriptor.qualified_name,
+            "outputport": port,
+            "reason": reason,
+            "input": upload.describe(),
+            "report": self.store.uri(REPORTS, key),
+        }
+        return events.failed(
+            self.descriptor.qualified_name, upload.object.key, data, (upload.object.key, upload.object.etag)
+        )
 
     def _published_event(self, manifest: versions.Manifest) -> Envelope:
         uri = self.store.uri(

@@ -467,6 +467,13 @@ def _check_output(settings: dict[str, Any], port: dict[str, Any], loc: Loc, repo
             expected = f"expected one of: {', '.join(known)}" if known else "the port defines no columns"
             report.add((*loc, "classification", column), f"unknown column {column!r} in {port['name']!r}; {expected}")
     _check_merge(settings.get("merge", {}), port, known, (*loc, "merge"), report)
+    for index, rule in enumerate(settings.get("quality", [])):
+        for column in [rule.get("column"), *rule.get("columns", [])]:
+            if column is not None and column not in known:
+                report.add(
+                    (*loc, "quality", index),
+                    f"rule {rule.get('rule')}: unknown column {column!r}; expected one of: {', '.join(known)}",
+                )
 
 
 def _check_merge(merge: dict[str, Any], port: dict[str, Any], known: list[str], loc: Loc, report: _Report) -> None:

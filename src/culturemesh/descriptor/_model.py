@@ -210,6 +210,7 @@ class OutputSettings:
     classification: Mapping[str, str] = field(default_factory=frozen_map)
     access: Mapping[str, tuple[str, ...] | str] = field(default_factory=frozen_map)
     update_every: str | None = None
+    quality: tuple[Mapping[str, Any], ...] = ()  # rules a new version must pass (see culturemesh.quality)
     merge: str = "replace"  # replace | incremental
     modified_column: str | None = None
     deleted_column: str | None = None
@@ -432,6 +433,7 @@ def _output(name: str, raw: Mapping[str, Any], ports: tuple[OutputPort, ...]) ->
         classification=frozen_map(raw.get("classification")),
         access=frozen_map({p: v if isinstance(v, str) else tuple(v) for p, v in access.items()}),
         update_every=raw.get("updateEvery"),
+        quality=tuple(frozen_map(rule) for rule in raw.get("quality", [])),
         merge=raw.get("merge", {}).get("mode", "replace"),
         modified_column=raw.get("merge", {}).get("modifiedColumn"),
         deleted_column=raw.get("merge", {}).get("deletedColumn"),
