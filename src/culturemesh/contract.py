@@ -178,7 +178,12 @@ def _row_by_row(values: pa.Array, target: pa.DataType, mask: pa.Array) -> tuple[
 def check_column(values: pa.Array, column: Column) -> tuple[pa.Array, pa.Array]:
     """The typed column and a mask of the values that fit its type (nulls count as fitting here)."""
     if not pa.types.is_string(values.type):
-        values = pc.cast(values, pa.string())
+        # JSON uploads arrive typed: a value that already casts to the column's type is taken as
+        # it is (lists and structs included); anything else is judged from its text, as for CSV.
+        try:
+            return pc.cast(values, column.type), _all_true(len(values))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            values = pc.cast(values, pa.string())
     everything = _all_true(len(values))
     try:
         typed, ok = _convert(values, column.type), everything

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -26,8 +26,9 @@ from culturemesh.contract import Column, Violation, check_batch
 from culturemesh.descriptor import ColumnDefinition, Descriptor, UploadInput, load_descriptor
 from culturemesh.envelope import Envelope
 from culturemesh.errors import ConfigError, EventError, UploadRejected
-from culturemesh.formats import decompressed, read_csv
+from culturemesh.formats import TextBatches, decompressed, read_csv
 from culturemesh.incremental import IncrementalPorts, deleted_flags
+from culturemesh.jsonformats import JsonBatches, read_json_records
 from culturemesh.kms import Kms
 from culturemesh.merge import Merged
 from culturemesh.parquetcrypto import crypto_for
@@ -74,6 +75,28 @@ def upload_context(descriptor: Descriptor, key: str) -> dict[str, str]:
 
 def report_context(descriptor: Descriptor, key: str) -> dict[str, str]:
     return {"dataproduct": descriptor.qualified_name, "bucket": REPORTS, "object": key}
+
+
+JSON_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".jsonld": "jsonld", ".json": "json"}
+
+
+def upload_format(filename: str) -> str:
+    """The format of an upload, from its name (``.csv``, ``.json``, ``.jsonl``/``.ndjson``,
+    ``.jsonld``, each optionally ``.gz``); anything else is read as CSV."""
+    name = filename.lower().removesuffix(".gz")
+    return next((fmt for suffix, fmt in JSON_SUFFIXES.items() if name.endswith(suffix)), "csv")
+
+
+def read_upload(stream: BinaryIO, upload: Upload, names: list[str]) -> TextBatches | JsonBatches:
+    fmt = upload_format(upload.filename)
+    if fmt not in upload.port.formats:
+        accepted = ", ".join(upload.port.formats)
+        raise UploadRejected(
+            f"{upload.object.key}: a {fmt} upload, but input port {upload.port.port!r} accepts {accepted}"
+        )
+    if fmt == "csv":
+        return read_csv(stream, upload.port.csv, upload.object.key, names)
+    return read_json_records(stream, fmt, upload.object.key)  # type: ignore[arg-type]
 
 
 def code_version(folder: Path) -> str:
@@ -192,7 +215,7 @@ class Product:
         with self.store.open(upload.object.bucket, upload.object.key) as sealed:
             plain = unseal(self.kms, upload_context(self.descriptor, upload.object.key), self.principal, sealed, name)
             stream = decompressed(io.BufferedReader(ChunkReader(plain), buffer_size=1 << 20))
-            text = read_csv(stream, upload.port.csv, name, [column.name for column in columns])
+            text = read_upload(stream, upload, [column.name for column in columns])
             missing = [column.name for column in columns if column.name not in text.columns]
             if missing:
                 raise UploadRejected(

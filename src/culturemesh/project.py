@@ -51,10 +51,6 @@ def unsupported(descriptor: Descriptor) -> list[Issue]:
     issues = []
     for upload in descriptor.upload_inputs():
         path = f"culturemesh.inputs.{upload.port}"
-        if set(upload.formats) - {"csv"}:
-            issues.append(
-                Issue(descriptor.path or "", f"{path}.upload.formats", "only csv uploads can be ingested yet")
-            )
         if upload.contract is not None and upload.contract.columns is None:
             issues.append(Issue(descriptor.path or "", f"{path}.contract", "only column contracts can be checked yet"))
         for port in upload.produces or tuple(p.name for p in descriptor.output_ports):

@@ -219,8 +219,8 @@ def test_a_product_asking_for_what_cannot_run_yet_is_refused_at_start(
     from culturemesh.errors import ConfigError
 
     descriptor = product_dir / "data-product.yaml"
-    descriptor.write_text(descriptor.read_text().replace("formats: [csv]", "formats: [csv, jsonl]"))
-    with pytest.raises(ConfigError, match=r"upload\.formats: only csv uploads can be ingested yet"):
+    descriptor.write_text(descriptor.read_text().replace("      format: parquet\n", "      format: csv\n"))
+    with pytest.raises(ConfigError, match=r"outputs\.sales\.format: only parquet ports can be written yet"):
         make_product(product_dir, store)
 
 
@@ -249,3 +249,50 @@ def test_a_10_mb_single_field_is_refused_with_the_limit_named(product_dir: Path,
     assert (violation["row"], violation["column"]) == (2, "venue")
     assert "at most 1 MiB" in violation["rule"]
     assert len(violation["value"]) <= 40
+
+
+def test_json_lines_and_json_array_uploads_are_checked_like_csv(product_dir: Path, store: FilesystemStore) -> None:
+    descriptor = product_dir / "data-product.yaml"
+    descriptor.write_text(descriptor.read_text().replace("formats: [csv]", "formats: [csv, json, jsonl]"))
+    product = make_product(product_dir, store)
+    records = [
+        {
+            "ticket_id": "T-1",
+            "event_id": "e-1",
+            "venue": "STUK",
+            "sold_at": "2026-11-01 20:00:00",
+            "event_date": "2026-12-01",
+            "price": 12.5,
+            "quantity": 2,
+            "channel": "online",
+            "buyer_postal_code": "3000",
+        },
+        {
+            "ticket_id": "T-2",
+            "event_id": "e-1",
+            "venue": "STUK",
+            "sold_at": "2026-11-01T21:00:00+01:00",
+            "event_date": "2026-12-01",
+            "price": 18,
+            "quantity": 1,
+            "channel": "uitpas",
+            "buyer_postal_code": None,
+        },
+    ]
+    lines = "\n".join(json.dumps(r) for r in records).encode()
+    from_lines = product.ingest(upload(product, store, lines, "sales.jsonl"))
+    from_array = product.ingest(upload(product, store, json.dumps(records).encode(), "sales.json"))
+    assert by_type(from_lines, events.PUBLISHED).json()["rows"] == 2
+    assert by_type(from_array, events.PUBLISHED).json()["rows"] == 2
+
+    bad = dict(records[0], price="twelve", quantity=3.5)
+    rejected = by_type(
+        product.ingest(upload(product, store, json.dumps([bad]).encode(), "bad.json")), events.UPLOAD_REJECTED
+    )
+    assert {(v["column"], v["row"]) for v in rejected.json()["violations"]} == {("price", 1), ("quantity", 1)}
+
+
+def test_an_upload_in_a_format_the_port_does_not_accept_is_rejected(product_dir: Path, store: FilesystemStore) -> None:
+    product = make_product(product_dir, store)
+    rejected = by_type(product.ingest(upload(product, store, b"[]", "sales.json")), events.UPLOAD_REJECTED)
+    assert "a json upload, but input port 'sales-upload' accepts csv" in rejected.json()["reason"]
