@@ -11,92 +11,58 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from culturemesh import events, keys, quality, versions
-from culturemesh.contract import Column, Violation, check_batch
+from culturemesh.contract import Column, check_batch
 from culturemesh.descriptor import ColumnDefinition, Descriptor, UploadInput, load_descriptor
 from culturemesh.envelope import Envelope
 from culturemesh.errors import ConfigError, EventError, UploadRejected
-from culturemesh.formats import TextBatches, decompressed, read_csv
+from culturemesh.formats import decompressed
 from culturemesh.incremental import IncrementalPorts, deleted_flags
-from culturemesh.jsonformats import JsonBatches, read_json_records
 from culturemesh.kms import Kms
 from culturemesh.merge import Merged
+from culturemesh.outcomes import Outcomes
 from culturemesh.parquetcrypto import crypto_for
 from culturemesh.project import unsupported
 from culturemesh.quality import QualityFailure
 from culturemesh.reading import read_parquet
-from culturemesh.sealing import ChunkReader, seal_bytes, unseal
-from culturemesh.store import ObjectInfo, ObjectStore
+from culturemesh.sealing import ChunkReader, unseal
+from culturemesh.store import ObjectStore
+from culturemesh.uploads import (
+    LANDING,
+    MAX_REPORTED,
+    REPORTS,
+    Upload,
+    Written,
+    landing_key,
+    read_upload,
+    report_context,
+    upload_context,
+    upload_format,
+)
 
-LANDING = "landing"
-REPORTS = "reports"
-MAX_REPORTED = 1000
+__all__ = [
+    "LANDING",
+    "REPORTS",
+    "Product",
+    "Transform",
+    "Upload",
+    "code_version",
+    "contract_columns",
+    "landing_key",
+    "read_upload",
+    "report_context",
+    "upload_context",
+    "upload_format",
+]
 
 Transform = Callable[[pa.RecordBatch], Mapping[str, pa.RecordBatch]]
-
-
-@dataclass(frozen=True)
-class Upload:
-    """An object on one of the product's upload ports."""
-
-    port: UploadInput
-    object: ObjectInfo
-    filename: str
-
-    def describe(self) -> dict[str, Any]:
-        info = self.object
-        return {
-            "bucket": info.bucket,
-            "key": info.key,
-            "etag": info.etag,
-            "size": info.size,
-            "sha256": info.sha256,
-        }
-
-
-def landing_key(descriptor: Descriptor, port: str, filename: str) -> str:
-    return f"{descriptor.qualified_name}/{port}/{filename}"
-
-
-def upload_context(descriptor: Descriptor, key: str) -> dict[str, str]:
-    """The encryption context of a raw upload: it only unseals as that object of that product."""
-    return {"dataproduct": descriptor.qualified_name, "bucket": LANDING, "object": key}
-
-
-def report_context(descriptor: Descriptor, key: str) -> dict[str, str]:
-    return {"dataproduct": descriptor.qualified_name, "bucket": REPORTS, "object": key}
-
-
-JSON_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".jsonld": "jsonld", ".json": "json"}
-
-
-def upload_format(filename: str) -> str:
-    """The format of an upload, from its name (``.csv``, ``.json``, ``.jsonl``/``.ndjson``,
-    ``.jsonld``, each optionally ``.gz``); anything else is read as CSV."""
-    name = filename.lower().removesuffix(".gz")
-    return next((fmt for suffix, fmt in JSON_SUFFIXES.items() if name.endswith(suffix)), "csv")
-
-
-def read_upload(stream: BinaryIO, upload: Upload, names: list[str]) -> TextBatches | JsonBatches:
-    fmt = upload_format(upload.filename)
-    if fmt not in upload.port.formats:
-        accepted = ", ".join(upload.port.formats)
-        raise UploadRejected(
-            f"{upload.object.key}: a {fmt} upload, but input port {upload.port.port!r} accepts {accepted}"
-        )
-    if fmt == "csv":
-        return read_csv(stream, upload.port.csv, upload.object.key, names)
-    return read_json_records(stream, fmt, upload.object.key)  # type: ignore[arg-type]
 
 
 def code_version(folder: Path) -> str:
@@ -141,6 +107,7 @@ class Product:
         self.kms = kms
         self.crypto = crypto_for(kms)
         self.principal = keys.function_principal(descriptor)
+        self.outcomes = Outcomes(descriptor, store, kms, self.principal)
         self.function = function
         folder = descriptor.base_dir or Path.cwd()
         self.function_version = code_version(folder)
@@ -176,23 +143,23 @@ class Product:
         }
         done = [self._done(port, version[port], upload, incremental) for port in produces]
         if all(done):  # a redelivery: the same input already became these versions
-            return [self._published_event(m) for m in done if m is not None]
+            return [self.outcomes.published(m) for m in done if m is not None]
         with tempfile.TemporaryDirectory(prefix="culturemesh-") as scratch:
             try:
                 result = self._check_and_write(upload, produces, transform, Path(scratch), incremental)
             except UploadRejected as exc:
-                return [self._reject(upload, str(exc), [], 0)]
+                return [self.outcomes.reject(upload, str(exc), [], 0)]
             if result.violations and (upload.port.invalid_rows == "reject" or result.valid == 0):
                 message = f"{result.violation_count} value(s) break the contract of input port {upload.port.port!r}"
-                return [self._reject(upload, message, result.violations, result.total, result.violation_count)]
+                return [self.outcomes.reject(upload, message, result.violations, result.total, result.violation_count)]
             failures = {port: self._quality(port, Path(scratch) / f"{port}.parquet") for port in result.ports}
             if any(failures.values()):
-                return [self._failed(upload, {port: found for port, found in failures.items() if found})]
+                return [self.outcomes.failed(upload, {port: found for port, found in failures.items() if found})]
             manifests = [
                 self._commit(upload, port, version[port], result, Path(scratch), incremental) for port in produces
             ]
-        accepted = self._accept(upload, result)
-        return [accepted, *(self._published_event(m) for m in manifests)]
+        accepted = self.outcomes.accept(upload, result)
+        return [accepted, *(self.outcomes.published(m) for m in manifests)]
 
     def _done(self, port: str, version: str, upload: Upload, incremental: IncrementalPorts) -> versions.Manifest | None:
         qualified = self.descriptor.qualified_name
@@ -328,147 +295,9 @@ class Product:
         parts = [read_parquet(self.store, self.kms, self.principal, f["key"], [key], resource) for f in manifest.files]
         return pa.concat_tables(parts).column(key).combine_chunks()
 
-    def _failed(self, upload: Upload, failures: Mapping[str, list[QualityFailure]]) -> Envelope:
-        """Quality rules failed: nothing is published; the report says which rule failed where."""
-        report = {
-            "dataproduct": self.descriptor.qualified_name,
-            "status": "failed",
-            "object": upload.describe(),
-            "quality": {port: [f.as_dict() for f in found] for port, found in failures.items()},
-            "created": events.now_iso(),
-        }
-        key = f"{self.descriptor.qualified_name}/quality/{upload.filename}.{upload.object.etag[:12]}.json"
-        sealed = seal_bytes(
-            self.kms,
-            keys.landing_key(self.descriptor),
-            report_context(self.descriptor, key),
-            self.principal,
-            json.dumps(report, indent=2).encode(),
-        )
-        self.store.put(REPORTS, key, sealed, content_type="application/vnd.culturemesh.sealed", notify=False)
-        port = next(iter(failures))
-        reason = "; ".join(
-            f"{p}: {f.rule} on {', '.join(f.columns)}: {f.message}" for p, found in failures.items() for f in found
-        )
-        data = {
-            "dataproduct": self.descriptor.qualified_name,
-            "outputport": port,
-            "reason": reason,
-            "input": upload.describe(),
-            "report": self.store.uri(REPORTS, key),
-        }
-        return events.failed(
-            self.descriptor.qualified_name, upload.object.key, data, (upload.object.key, upload.object.etag)
-        )
-
-    def _published_event(self, manifest: versions.Manifest) -> Envelope:
-        uri = self.store.uri(
-            versions.PRODUCTS, versions.manifest_key(manifest.dataproduct, manifest.outputport, manifest.version)
-        )
-        data = {
-            "dataproduct": manifest.dataproduct,
-            "outputport": manifest.outputport,
-            "version": manifest.version,
-            "manifest": uri,
-            "rows": manifest.rows,
-            "bytes": manifest.bytes,
-            "format": manifest.format,
-            "created": manifest.created,
-        }
-        return events.published(manifest.dataproduct, manifest.outputport, manifest.version, uri, data)
-
-    def _report(
-        self, upload: Upload, status: str, message: str, violations: list[Violation], total: int, count: int
-    ) -> str:
-        report = {
-            "dataproduct": self.descriptor.qualified_name,
-            "inputport": upload.port.port,
-            "object": upload.describe(),
-            "status": status,
-            "message": message,
-            "policy": upload.port.invalid_rows,
-            "rows": {
-                "total": total,
-                "rejected": count if status == "rejected" else len({v.row for v in violations}),
-            },
-            "violationCount": count,
-            "violations": [v.as_dict() for v in violations[:MAX_REPORTED]],
-            "created": events.now_iso(),
-        }
-        key = f"{self.descriptor.qualified_name}/{upload.port.port}/{upload.filename}.{upload.object.etag[:12]}.json"
-        sealed = seal_bytes(
-            self.kms,
-            keys.landing_key(self.descriptor),
-            report_context(self.descriptor, key),
-            self.principal,
-            json.dumps(report, indent=2).encode(),
-        )
-        self.store.put(REPORTS, key, sealed, content_type="application/vnd.culturemesh.sealed", notify=False)
-        return self.store.uri(REPORTS, key)
-
-    def _reject(
-        self, upload: Upload, message: str, violations: list[Violation], total: int, count: int = 0
-    ) -> Envelope:
-        uri = self._report(upload, "rejected", message, violations, total, count)
-        data = {
-            "dataproduct": self.descriptor.qualified_name,
-            "inputport": upload.port.port,
-            "object": upload.describe(),
-            "reason": message,
-            "violationCount": count,
-            "violations": [v.as_dict() for v in violations[:20]],
-            "report": uri,
-        }
-        return events.upload_rejected(self.descriptor.qualified_name, data, uri)
-
-    def _accept(self, upload: Upload, written: Written) -> Envelope:
-        uri = ""
-        if written.violations:
-            uri = self._report(
-                upload,
-                "accepted",
-                "invalid rows quarantined",
-                written.violations,
-                written.total,
-                written.violation_count,
-            )
-        data = {
-            "dataproduct": self.descriptor.qualified_name,
-            "inputport": upload.port.port,
-            "object": upload.describe(),
-            "rows": {
-                "total": written.total,
-                "accepted": written.valid,
-                "quarantined": written.total - written.valid,
-            },
-            **({"report": uri} if uri else {}),
-        }
-        return events.upload_accepted(self.descriptor.qualified_name, data, uri)
-
 
 def _merge_summary(merged: Merged | None, base: str | None) -> dict[str, object]:
     if merged is None:
         return {}
     counts = {"inserted": merged.inserted, "updated": merged.updated, "deleted": merged.deleted}
     return {"merge": {"base": base, **counts, "unchanged": merged.unchanged}}
-
-
-class Written:
-    """Running totals of one upload's check."""
-
-    def __init__(self) -> None:
-        self.total = 0
-        self.valid = 0
-        self.violation_count = 0
-        self.violations: list[Violation] = []
-        self.ports: set[str] = set()
-        self.merges: dict[str, Merged] = {}
-        self.port_rows: dict[str, int] = {}
-        self.schemas: dict[str, pa.Schema] = {}
-
-    def add(self, rows: int, valid: int, violations: list[Violation], count: int) -> None:
-        self.total += rows
-        self.valid += valid
-        self.violation_count += count
-        room = MAX_REPORTED - len(self.violations)
-        self.violations.extend(violations[: max(room, 0)])
