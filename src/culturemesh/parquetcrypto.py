@@ -13,8 +13,11 @@ pyarrow builds its KMS clients through a factory; :class:`KmsBridge` is that cli
 
 from __future__ import annotations
 
+import atexit
 import base64
 import functools
+import gc
+import weakref
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
@@ -23,6 +26,7 @@ import pyarrow.parquet.encryption as pe
 from culturemesh.kms import Kms
 
 _PURPOSE = "parquet-key-encryption-key"
+_LIVE: weakref.WeakSet[ParquetCrypto] = weakref.WeakSet()
 
 
 class KmsBridge(pe.KmsClient):  # type: ignore[misc]
@@ -56,6 +60,7 @@ class ParquetCrypto:
         self.cache_lifetime = cache_lifetime
         self.clients: list[KmsBridge] = []
         self.factory = pe.CryptoFactory(self._client)
+        _LIVE.add(self)
 
     def _client(self, config: pe.KmsConnectionConfig) -> KmsBridge:
         client = KmsBridge(self.kms, config.custom_kms_conf["principal"])
@@ -90,3 +95,17 @@ class ParquetCrypto:
 def crypto_for(kms: Kms) -> ParquetCrypto:
     """The process's one ``ParquetCrypto`` per ``Kms``."""
     return ParquetCrypto(kms)
+
+
+@atexit.register
+def _release() -> None:
+    """Drop pyarrow's crypto factories while Python is still alive: their C++ side holds our
+    Python KMS clients, and tearing them down during interpreter shutdown can abort the process
+    after its work is done."""
+    for crypto in list(_LIVE):
+        crypto.factory.remove_cache_entries_for_all_tokens()
+        crypto.clients.clear()
+        del crypto.factory
+    _LIVE.clear()
+    crypto_for.cache_clear()
+    gc.collect()

@@ -75,7 +75,10 @@ def read_parquet(
 
 def write_table(table: pa.Table, output: Path | None) -> None:
     if output is None:
-        pacsv.write_csv(table, sys.stdout.buffer)
+        sink = pa.BufferOutputStream()  # pyarrow never holds on to a Python file object
+        pacsv.write_csv(table, sink)
+        sys.stdout.buffer.write(sink.getvalue().to_pybytes())
+        sys.stdout.buffer.flush()
     elif output.suffix == ".parquet":
         pq.write_table(table, output)
     elif output.suffix == ".json":
