@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from culturemesh import events, keys, quality, versions
-from culturemesh.contract import Column, check_batch
+from culturemesh.contract import CheckedBatch, Column, check_batch
 from culturemesh.descriptor import ColumnDefinition, Descriptor, UploadInput, load_descriptor
 from culturemesh.envelope import Envelope
 from culturemesh.errors import ConfigError, EventError, UploadRejected
@@ -61,6 +63,9 @@ __all__ = [
     "upload_context",
     "upload_format",
 ]
+
+if TYPE_CHECKING:
+    from culturemesh.schemacheck import RecordCheck
 
 Transform = Callable[[pa.RecordBatch], Mapping[str, pa.RecordBatch]]
 
@@ -108,6 +113,7 @@ class Product:
         self.crypto = crypto_for(kms)
         self.principal = keys.function_principal(descriptor)
         self.outcomes = Outcomes(descriptor, store, kms, self.principal)
+        self._schemas: dict[str, RecordCheck] = {}  # compiled JSON Schema contracts, per input port
         self.function = function
         folder = descriptor.base_dir or Path.cwd()
         self.function_version = code_version(folder)
@@ -190,7 +196,7 @@ class Product:
                     f"expected {', '.join(c.name for c in columns)}, found {', '.join(text.columns)}"
                 )
             for batch in text.batches:
-                checked = check_batch(batch, columns, first_row=written.total + 1, limit=MAX_REPORTED)
+                checked = self._check(upload.port, columns, batch, written.total + 1)
                 written.add(batch.num_rows, checked.batch.num_rows, checked.violations, checked.violation_count)
                 outputs = transform(checked.batch) if transform else self._default_split(checked.batch, produces)
                 for port, out in outputs.items():
@@ -216,6 +222,21 @@ class Product:
             written.merges[port] = merged
         written.ports = set(writers) | set(written.merges)
         return written
+
+    def _check(self, port: UploadInput, columns: list[Column], batch: pa.RecordBatch, first_row: int) -> CheckedBatch:
+        """One batch against the port's contract: column definitions, or a JSON Schema."""
+        contract = port.contract
+        if contract is None or contract.json_schema_path is None:
+            return check_batch(batch, columns, first_row=first_row, limit=MAX_REPORTED)
+        if port.port not in self._schemas:
+            from culturemesh.schemacheck import compile_record_schema
+
+            classification: dict[str, str] = {}
+            for output in self.descriptor.output_ports:
+                classification.update(self.descriptor.output_settings(output.name).classification)
+            schema = json.loads(contract.json_schema_path.read_text())
+            self._schemas[port.port] = compile_record_schema(schema, classification=classification)
+        return self._schemas[port.port].check(batch, first_row, MAX_REPORTED)
 
     def _writer(self, path: Path, port: str, schema: pa.Schema) -> pq.ParquetWriter:
         """An encrypted Parquet writer: footer and unclassified columns under the product key, each

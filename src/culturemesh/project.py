@@ -50,9 +50,6 @@ def unsupported(descriptor: Descriptor) -> list[Issue]:
     """What a valid descriptor asks for that this culturemesh version cannot run yet."""
     issues = []
     for upload in descriptor.upload_inputs():
-        path = f"culturemesh.inputs.{upload.port}"
-        if upload.contract is not None and upload.contract.columns is None:
-            issues.append(Issue(descriptor.path or "", f"{path}.contract", "only column contracts can be checked yet"))
         for port in upload.produces or tuple(p.name for p in descriptor.output_ports):
             output = descriptor.output_settings(port)
             if output.format != "parquet":

@@ -1,4 +1,11 @@
-"""The text keywords of a record schema, ``pattern`` and ``format``, as vectorized Arrow kernels.
+"""The vectorized keyword kernels of record schemas: each judges an Arrow array of JSON values as
+jsonschema judges one value, keyword by keyword (the value *formats* a schema asks for).
+
+A kernel takes an array and returns ``(bad, undecided)``: which values break the keyword, and which
+it cannot decide (``None`` when it decides them all); those go to jsonschema row by row. What a
+kernel says of nulls is ignored. Numbers compare as Python compares them (exactly, ints with
+floats), ``enum``/``const`` follow jsonschema's ``equal`` (1 == 1.0, True is not 1), ``multipleOf``
+follows its int/float split.
 
 jsonschema reads ``pattern`` with Python's ``re`` (``re.search``); Arrow matches with RE2. The two
 agree on regular constructs but not on everything, so a pattern is not handed to RE2 as written: it
@@ -6,17 +13,14 @@ is parsed with the parser behind ``re`` and re-spelled for RE2 from that tree, c
 construct. A construct RE2 lacks or reads differently (backreferences, lookaround, possessive
 repeats, scoped flags) gives ``None``: the keyword is then checked row by row. Where the two engines
 differ only on some values (``\\d``, ``\\w``, ``\\s``, ``\\b`` and case folding outside ASCII; ``$``
-before a final newline), the kernel marks those values *undecided* and they go row by row too.
-
-Each kernel takes a string array and returns ``(bad, undecided)``: which values break the keyword,
-and which the kernel cannot decide (``None`` when it decides them all); what it says of nulls is
-ignored.
+before a final newline inside a pattern), those values are undecided.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import math
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +36,130 @@ _parser: Any = importlib.import_module("re._parser")
 _sre: Any = importlib.import_module("re._constants")
 
 Kernel = Callable[[pa.Array], tuple[pa.Array, pa.Array | None]]
+
+INT64 = (-(2**63), 2**63 - 1)
+# The comparison that finds the values breaking each bound.
+_BREAKS = {
+    "minimum": "less",
+    "maximum": "greater",
+    "exclusiveMinimum": "less_equal",
+    "exclusiveMaximum": "greater_equal",
+    "minLength": "less",
+    "maxLength": "greater",
+}
+
+# --- type, enum, const, bounds, lengths, multipleOf -------------------------------------------
+
+
+def members_kernel(members: list[Any], kind: str) -> Kernel | None:
+    """``enum``/``const`` as jsonschema's ``equal``: 1 == 1.0, True is not 1, -0.0 == 0.0."""
+    numbers = [m for m in members if isinstance(m, int | float) and not isinstance(m, bool)]
+    if kind == "string":
+        allowed = pa.array([m for m in members if isinstance(m, str)], pa.string())
+    elif kind == "boolean":
+        allowed = pa.array([m for m in members if isinstance(m, bool)], pa.bool_())
+    elif kind == "integer":
+        whole = [int(m) for m in numbers if not isinstance(m, float) or m.is_integer()]
+        allowed = pa.array([m for m in whole if INT64[0] <= m <= INT64[1]], pa.int64())
+    elif kind == "number":
+        allowed = pa.array([_exact_float(m) + 0.0 for m in numbers if _exact_float(m) == m], pa.float64())
+    else:
+        return None
+
+    def kernel(values: pa.Array) -> tuple[pa.Array, pa.Array | None]:
+        if kind == "number":
+            values = pc.add(values, 0.0)  # Arrow's hash tells -0.0 from 0.0; Python's == does not
+        return pc.invert(pc.is_in(values, value_set=allowed)), None
+
+    return kernel
+
+
+def _exact_float(number: float) -> float:
+    """``number`` as a float when that is exact, else NaN (which equals nothing)."""
+    try:
+        as_float = float(number)
+    except OverflowError:
+        return math.nan
+    return as_float if as_float == number else math.nan
+
+
+def everything(values: pa.Array) -> tuple[pa.Array, pa.Array | None]:
+    return pc.is_valid(values), None
+
+
+def _integral(values: pa.Array) -> pa.Array:
+    return pc.and_(pc.is_finite(values), pc.equal(values, pc.trunc(values)))
+
+
+def _constant(values: pa.Array, truth: bool) -> pa.Array:
+    return pc.is_valid(values) if truth else pc.is_null(values)
+
+
+def _compare(values: pa.Array, op: str, bound: int | float) -> pa.Array:
+    """``values <op> bound`` as Python compares ints and floats: exactly, whatever the widths."""
+    below_wins = op.startswith("less")
+    if isinstance(bound, float) and math.isnan(bound):
+        return _constant(values, False)
+    if pa.types.is_integer(values.type):
+        if isinstance(bound, float):
+            if math.isinf(bound):
+                return _constant(values, (bound > 0) == below_wins)
+            bound = math.ceil(bound) if op in ("less", "greater_equal") else math.floor(bound)
+        if not INT64[0] <= bound <= INT64[1]:
+            return _constant(values, (bound > 0) == below_wins)
+        return pc.call_function(op, [values, pa.scalar(bound, pa.int64())])
+    if isinstance(bound, int):
+        try:
+            nearest = float(bound)
+        except OverflowError:
+            nearest = math.inf if bound > 0 else -math.inf
+        if nearest != bound:  # between two floats: compare with the one on the right side
+            if below_wins:
+                return pc.less_equal(values, nearest if nearest < bound else math.nextafter(nearest, -math.inf))
+            return pc.greater_equal(values, nearest if nearest > bound else math.nextafter(nearest, math.inf))
+        bound = nearest
+    return pc.call_function(op, [values, pa.scalar(bound, pa.float64())])
+
+
+def bound_kernel(keyword: str, bound: int | float) -> Kernel:
+    """``minimum``, ``maximum``, ``exclusiveMinimum``, ``exclusiveMaximum``, ``minLength``, ``maxLength``."""
+    op = _BREAKS[keyword]
+    if keyword.endswith("Length"):
+        return lambda values: (_compare(pc.utf8_length(values), op, bound), None)
+    return lambda values: (_compare(values, op, bound), None)
+
+
+def not_integral(values: pa.Array) -> tuple[pa.Array, pa.Array | None]:
+    """``type: integer`` on doubles: 2.0 is an integer to jsonschema, 2.5 and inf are not."""
+    return pc.invert(_integral(values)), None
+
+
+def multiple_kernel(divisor: int | float) -> Kernel:
+    return lambda values: _not_multiple(values, divisor)
+
+
+def _not_multiple(values: pa.Array, divisor: int | float) -> tuple[pa.Array, pa.Array | None]:
+    """jsonschema's ``multipleOf``: ``x % d`` for an integer d, ``int(x / d) != x / d`` for a float d."""
+    if pa.types.is_integer(values.type) and isinstance(divisor, int):
+        return (pc.not_equal(values, 0) if divisor > INT64[1] else pc.invert(_divisible(values, divisor))), None
+    floats = pc.cast(values, pa.float64(), safe=False)
+    if isinstance(divisor, float):
+        quotient = pc.divide(floats, divisor)
+        overflow = pc.and_(pc.is_finite(floats), pc.invert(pc.is_finite(quotient)))
+        return pc.invert(_integral(quotient)), overflow
+    if divisor > 2**53:  # Python turns the divisor into a float first: leave it to jsonschema
+        return _constant(values, False), pc.is_valid(values)
+    whole = _integral(floats)
+    fits = pc.and_(whole, pc.less(pc.abs(floats), 2.0**63))
+    remainder_ok = _divisible(pc.cast(pc.if_else(fits, floats, 0.0), pa.int64()), divisor)
+    return pc.or_(pc.invert(whole), pc.and_(fits, pc.invert(remainder_ok))), pc.and_(whole, pc.invert(fits))
+
+
+def _divisible(values: pa.Array, by: int) -> pa.Array:
+    return pc.equal(pc.subtract(values, pc.multiply(pc.divide(values, by), by)), 0)
+
+
+# --- pattern ----------------------------------------------------------------------------------
 
 _ALLOWED_FLAGS = _sre.SRE_FLAG_IGNORECASE | _sre.SRE_FLAG_MULTILINE | _sre.SRE_FLAG_DOTALL
 _ALLOWED_FLAGS |= _sre.SRE_FLAG_UNICODE | _sre.SRE_FLAG_VERBOSE | _sre.SRE_FLAG_ASCII
@@ -181,7 +309,7 @@ def _regex_kernel(re2: Re2Pattern) -> Kernel:
     return kernel
 
 
-# --- format ----------------------------------------------------------------------------------
+# --- format -----------------------------------------------------------------------------------
 
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # jsonschema: re.ASCII fullmatch, then date.fromisoformat
 # jsonschema: rfc3339_validator on instance.upper(); `$` also matches before a final newline.
@@ -194,10 +322,6 @@ _MONTH_DAYS = pa.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], pa.int6
 
 def _number(text: pa.Array, start: int, stop: int) -> pa.Array:
     return pc.cast(pc.utf8_slice_codeunits(text, start, stop), pa.int64())
-
-
-def _divisible(values: pa.Array, by: int) -> pa.Array:
-    return pc.equal(pc.subtract(values, pc.multiply(pc.divide(values, by), by)), 0)
 
 
 def _real_day(text: pa.Array) -> pa.Array:
