@@ -149,6 +149,9 @@ class Product:
         }
         done = [self._done(port, version[port], upload, incremental) for port in produces]
         if all(done):  # a redelivery: the same input already became these versions
+            for manifest in done:
+                if manifest is not None and manifest.outputport not in incremental.ports:
+                    versions.commit(self.store, manifest)  # finishes a commit a crash interrupted
             return [self.outcomes.published(m) for m in done if m is not None]
         with tempfile.TemporaryDirectory(prefix="culturemesh-") as scratch:
             try:

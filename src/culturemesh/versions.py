@@ -144,6 +144,8 @@ def _move_latest(store: ObjectStore, manifest: Manifest, key: str, base: object 
             previous = json.loads(store.get(PRODUCTS, pointer))
             if previous["version"] == manifest.version:
                 return
+            if base is _ANY and previous.get("created", "") > manifest.created:
+                return  # finishing an older version's commit (a redelivery): a newer one stays latest
             if base is not _ANY and previous["version"] != base:
                 raise BaseMoved(f"{pointer}: moved to {previous['version']} while merging onto {base}; retry")
         try:
