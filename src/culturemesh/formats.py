@@ -14,7 +14,7 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 import pyarrow as pa
@@ -34,9 +34,21 @@ class TextBatches:
     batches: Iterator[pa.RecordBatch]
 
 
-def _header(stream: BinaryIO, options: CsvOptions, name: str) -> list[str]:
-    """Read the header row (to name columns and catch duplicates before pyarrow sees them); the
-    stream is left at the first data row, so it need not be seekable."""
+DELIMITERS = ",;\t|"
+
+
+def detect_delimiter(header: str, declared: str) -> str:
+    """The declared delimiter, unless the header row has none of it but exactly one other common
+    delimiter (a spreadsheet's ';' export to a ',' port, say): then that one."""
+    if declared in header:
+        return declared
+    found = [candidate for candidate in DELIMITERS if candidate != declared and candidate in header]
+    return found[0] if len(found) == 1 else declared
+
+
+def _header(stream: BinaryIO, options: CsvOptions, name: str) -> tuple[list[str], CsvOptions]:
+    """Read the header row (to name columns, detect the delimiter and catch duplicates before
+    pyarrow sees them); the stream is left at the first data row, so it need not be seekable."""
     try:
         raw = stream.readline(1 << 20)
     except (EOFError, OSError, zlib.error) as exc:
@@ -47,13 +59,14 @@ def _header(stream: BinaryIO, options: CsvOptions, name: str) -> list[str]:
         text = codecs.decode(raw, options.encoding).lstrip("\ufeff").rstrip("\r\n")
     except (UnicodeDecodeError, LookupError) as exc:
         raise UploadRejected(f"{name}: the header row is not {options.encoding} text ({exc})") from None
+    options = replace(options, delimiter=detect_delimiter(text, options.delimiter))
     names = [
         column.strip() for column in next(csv.reader([text], delimiter=options.delimiter, quotechar=options.quote_char))
     ]
     duplicates = sorted(column for column, count in Counter(names).items() if count > 1)
     if duplicates:
         raise UploadRejected(f"{name}: duplicate column name(s) in the header: {', '.join(duplicates)}")
-    return names
+    return names, options
 
 
 def _safe_reason(exc: BaseException) -> str:
@@ -80,7 +93,9 @@ def read_csv(stream: BinaryIO, options: CsvOptions, name: str, names: Sequence[s
     Without a header row the columns take ``names`` in order (the contract's columns). Only an
     empty unquoted field is a missing value: ``NA`` or ``NULL`` are text like any other.
     """
-    columns = _header(stream, options, name) if options.header else list(names)
+    columns = list(names)
+    if options.header:
+        columns, options = _header(stream, options, name)
     try:
         reader = pacsv.open_csv(
             stream,

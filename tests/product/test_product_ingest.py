@@ -296,3 +296,11 @@ def test_an_upload_in_a_format_the_port_does_not_accept_is_rejected(product_dir:
     product = make_product(product_dir, store)
     rejected = by_type(product.ingest(upload(product, store, b"[]", "sales.json")), events.UPLOAD_REJECTED)
     assert "a json upload, but input port 'sales-upload' accepts csv" in rejected.json()["reason"]
+
+
+def test_a_semicolon_separated_export_to_a_comma_port_is_detected_and_read(
+    product_dir: Path, store: FilesystemStore
+) -> None:
+    product = make_product(product_dir, store)
+    semicolons = f"{HEADER.replace(',', ';')}\n{ROW.replace(',', ';')}\n".encode()
+    assert by_type(product.ingest(upload(product, store, semicolons)), events.PUBLISHED).json()["rows"] == 1
