@@ -10,6 +10,7 @@ import codecs
 import csv
 import gzip
 import io
+import itertools
 import re
 import zlib
 from collections import Counter
@@ -87,46 +88,84 @@ def decompressed(stream: BinaryIO) -> BinaryIO:
     return buffered
 
 
+def _cut(buffer: bytes, quote: bytes) -> int | None:
+    """Where ``buffer`` can be cut after a complete row: after the last newline with an even
+    number of quote characters before it (so outside quotes; RFC 4180's doubled quotes keep the
+    parity). ``None`` when no row ends in the buffer."""
+    position, before = len(buffer), buffer.count(quote)
+    while (newline := buffer.rfind(b"\n", 0, position)) >= 0:
+        before -= buffer.count(quote, newline, position)
+        if before % 2 == 0:
+            return newline + 1
+        position = newline
+    return None
+
+
+def _row_blocks(stream: BinaryIO, quote: bytes, name: str) -> Iterator[bytes | memoryview]:
+    """The stream in blocks of about :data:`BLOCK_SIZE` that end on a row boundary: memory stays
+    flat however large the file, and each block parses on every core."""
+    carry = b""
+    while chunk := stream.read(BLOCK_SIZE):
+        buffer = carry + chunk
+        cut = _cut(buffer, quote)
+        if cut is None:
+            if len(buffer) > 8 * BLOCK_SIZE:
+                raise UploadRejected(f"{name}: cannot read as CSV: a row is longer than {8 * BLOCK_SIZE >> 20} MiB")
+            carry = buffer
+            continue
+        carry = buffer[cut:]
+        yield memoryview(buffer)[:cut]  # no copy of the block
+    if carry.strip():
+        yield carry
+
+
 def read_csv(stream: BinaryIO, options: CsvOptions, name: str, names: Sequence[str] = ()) -> TextBatches:
     """Stream a CSV as string batches; raises :class:`UploadRejected` for unreadable files.
 
     Without a header row the columns take ``names`` in order (the contract's columns). Only an
-    empty unquoted field is a missing value: ``NA`` or ``NULL`` are text like any other.
+    empty unquoted field is a missing value: ``NA`` or ``NULL`` are text like any other. The file
+    is read in row-aligned blocks, each parsed by pyarrow on all cores; UTF-16/32 files, whose
+    newlines are not single bytes, are rejected with a clear message.
     """
+    if codecs.lookup(options.encoding).name.startswith(("utf-16", "utf-32")):
+        raise UploadRejected(f"{name}: {options.encoding} CSV is not supported; expected an 8-bit or UTF-8 encoding")
     columns = list(names)
     if options.header:
         columns, options = _header(stream, options, name)
-    try:
-        reader = pacsv.open_csv(
-            stream,
-            read_options=pacsv.ReadOptions(
-                encoding=options.encoding,
-                block_size=BLOCK_SIZE,
-                column_names=columns or None,
-                skip_rows=0,
-                autogenerate_column_names=not columns,
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=options.delimiter, quote_char=options.quote_char, newlines_in_values=True
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={column: pa.string() for column in columns},
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=False,
-                null_values=[""],
-            ),
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError, EOFError, OSError, zlib.error) as exc:
-        if columns and "Empty CSV file" in str(exc):  # a header and nothing after it
-            return TextBatches(tuple(columns), iter(()))
-        raise UploadRejected(f"{name}: cannot read as CSV ({options.encoding}): {_safe_reason(exc)}") from None
-    if not columns:
-        columns = list(reader.schema.names)
+    blocks = _row_blocks(stream, options.quote_char.encode(), name)
+    parse_options = pacsv.ParseOptions(
+        delimiter=options.delimiter, quote_char=options.quote_char, newlines_in_values=True
+    )
+    first: list[bytes | memoryview] = []
+    if not columns:  # no header and no contract: pyarrow names the columns f0, f1, …
+        try:
+            first = [next(blocks)]
+        except StopIteration:
+            raise UploadRejected(f"{name}: the file is empty; expected at least one row") from None
+        probe = pacsv.ReadOptions(encoding=options.encoding, autogenerate_column_names=True)
+        columns = pacsv.read_csv(pa.BufferReader(first[0]), probe, parse_options).schema.names
+    read_options = pacsv.ReadOptions(encoding=options.encoding, column_names=columns, use_threads=True)
+    convert_options = pacsv.ConvertOptions(
+        column_types={column: pa.string() for column in columns},
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+        null_values=[""],
+    )
+    schema = pa.schema([pa.field(column, pa.string()) for column in columns])
 
     def batches() -> Iterator[pa.RecordBatch]:
         try:
-            for batch in reader:
-                yield batch.cast(pa.schema([pa.field(c, pa.string()) for c in batch.schema.names]))
+            for block in itertools.chain(first, blocks):
+                try:
+                    table = pacsv.read_csv(pa.BufferReader(block), read_options, parse_options, convert_options)
+                except pa.ArrowInvalid as exc:  # a row longer than pyarrow's 1 MiB parse block
+                    if "straddl" not in str(exc):
+                        raise
+                    whole = pacsv.ReadOptions(
+                        encoding=options.encoding, column_names=columns, block_size=len(block) + 1
+                    )
+                    table = pacsv.read_csv(pa.BufferReader(block), whole, parse_options, convert_options)
+                yield from table.cast(schema).combine_chunks().to_batches()
         except (pa.ArrowInvalid, UnicodeDecodeError, EOFError, OSError, zlib.error) as exc:
             raise UploadRejected(f"{name}: cannot read as CSV ({options.encoding}): {_safe_reason(exc)}") from None
 
