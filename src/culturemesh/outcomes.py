@@ -21,6 +21,14 @@ class Outcomes:
     def __init__(self, descriptor: Descriptor, store: ObjectStore, kms: Kms, principal: str) -> None:
         self.descriptor, self.store, self.kms, self.principal = descriptor, store, kms, principal
 
+    def _store_report(self, key: str, report: Mapping[str, object]) -> str:
+        """Seal a report under the product's landing key (the provider may read it) and store it."""
+        body = json.dumps(report, indent=2).encode()
+        context = report_context(self.descriptor, key)
+        sealed = seal_bytes(self.kms, keys.landing_key(self.descriptor), context, self.principal, body)
+        self.store.put(REPORTS, key, sealed, content_type="application/vnd.culturemesh.sealed", notify=False)
+        return self.store.uri(REPORTS, key)
+
     def report(
         self, upload: Upload, status: str, message: str, violations: list[Violation], total: int, count: int
     ) -> str:
@@ -40,15 +48,7 @@ class Outcomes:
             "created": events.now_iso(),
         }
         key = f"{self.descriptor.qualified_name}/{upload.port.port}/{upload.filename}.{upload.object.etag[:12]}.json"
-        sealed = seal_bytes(
-            self.kms,
-            keys.landing_key(self.descriptor),
-            report_context(self.descriptor, key),
-            self.principal,
-            json.dumps(report, indent=2).encode(),
-        )
-        self.store.put(REPORTS, key, sealed, content_type="application/vnd.culturemesh.sealed", notify=False)
-        return self.store.uri(REPORTS, key)
+        return self._store_report(key, report)
 
     def reject(self, upload: Upload, message: str, violations: list[Violation], total: int, count: int = 0) -> Envelope:
         uri = self.report(upload, "rejected", message, violations, total, count)
@@ -97,14 +97,7 @@ class Outcomes:
             "created": events.now_iso(),
         }
         key = f"{self.descriptor.qualified_name}/quality/{upload.filename}.{upload.object.etag[:12]}.json"
-        sealed = seal_bytes(
-            self.kms,
-            keys.landing_key(self.descriptor),
-            report_context(self.descriptor, key),
-            self.principal,
-            json.dumps(report, indent=2).encode(),
-        )
-        self.store.put(REPORTS, key, sealed, content_type="application/vnd.culturemesh.sealed", notify=False)
+        uri = self._store_report(key, report)
         port = next(iter(failures))
         reason = "; ".join(
             f"{p}: {f.rule} on {', '.join(f.columns)}: {f.message}" for p, found in failures.items() for f in found
@@ -114,7 +107,7 @@ class Outcomes:
             "outputport": port,
             "reason": reason,
             "input": upload.describe(),
-            "report": self.store.uri(REPORTS, key),
+            "report": uri,
         }
         return events.failed(
             self.descriptor.qualified_name, upload.object.key, data, (upload.object.key, upload.object.etag)
