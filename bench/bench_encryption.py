@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from culturemesh.descriptor import load_descriptor
 from culturemesh.keyring import LocalKms
+from culturemesh.logs import configure
 from culturemesh.keys import classification_key, function_principal, product_key, provision
 from culturemesh.parquetcrypto import ParquetCrypto
 from culturemesh.sealing import FRAME, seal_bytes
@@ -57,6 +58,7 @@ def best(runs: int, work: Callable[[], object]) -> float:
 
 
 def main() -> None:
+    configure("console", "warning")
     folder = Path(tempfile.mkdtemp(prefix="culturemesh-bench-"))
     kms = LocalKms(folder / "keys" / "keyring.json")
     provision(kms, DESCRIPTOR)
