@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from culturemesh.descriptor import load_descriptor
 from culturemesh.keyring import LocalKms
-from culturemesh.logs import configure
 from culturemesh.keys import classification_key, function_principal, product_key, provision
+from culturemesh.logs import configure
 from culturemesh.parquetcrypto import ParquetCrypto
 from culturemesh.sealing import FRAME, seal_bytes
 
