@@ -27,7 +27,7 @@ def cli(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subp
 def test_validate_accepts_the_repository_products_and_event_schemas() -> None:
     result = cli("validate")
     assert result.returncode == 0, result.stderr
-    assert "descriptor(s)" in result.stdout
+    assert "descriptor(s)" in result.stdout and "Knative manifests" in result.stdout
 
 
 def test_validate_names_file_yaml_path_line_and_expectation_and_exits_3(tmp_path: Path) -> None:
@@ -144,3 +144,18 @@ def test_keys_rotate_keeps_older_versions_readable_and_new_versions_use_the_new_
     assert old.returncode == 0 and "T-000001" in old.stdout, old.stderr
     assert new.returncode == 0 and "T-900001" in new.stdout, new.stderr
     assert json.loads((tmp_path / "keys" / "keyring.json").read_text()) != keyring_before
+
+
+def test_validate_refuses_a_knative_manifest_the_admission_webhook_would_refuse(tmp_path: Path) -> None:
+    import shutil
+
+    project = tmp_path / "project"
+    for folder in ("functions", "events", "knative"):
+        shutil.copytree(REPO / folder, project / folder)
+    manifest = project / "knative" / "ticket-sales.yaml"
+    manifest.write_text(manifest.read_text().replace("backoffPolicy: exponential", "backoffPolicy: fibonacci"))
+
+    result = cli("validate", env={"CULTUREMESH_PROJECT": str(project)})
+
+    assert result.returncode == 3
+    assert "Trigger/ticket-sales-sales-upload" in result.stderr and "spec.delivery.backoffPolicy" in result.stderr

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote_plus, unquote_plus
 
 from culturemesh.envelope import Envelope, new_event
 
@@ -73,15 +74,34 @@ def object_created(obj: StoredObject) -> Envelope:
                 "ownerIdentity": {"principalId": "culturemesh"},
                 "arn": f"arn:aws:s3:::{obj.bucket}",
             },
-            "object": {"key": obj.key, "size": obj.size, "eTag": obj.etag, "sequencer": obj.sequencer},
+            # S3 notifications carry the key URL-encoded (a space as '+'); so do ours
+            "object": {
+                "key": quote_plus(obj.key, safe="/"),
+                "size": obj.size,
+                "eTag": obj.etag,
+                "sequencer": obj.sequencer,
+            },
         },
     }
+    return from_s3_record(record)
+
+
+def record_key(record: dict[str, Any]) -> str:
+    """The object key of an S3 notification record, decoded."""
+    return unquote_plus(str(record["s3"]["object"]["key"]))
+
+
+def from_s3_record(record: dict[str, Any]) -> Envelope:
+    """A CloudEvent from one S3 event notification record, as the CloudEvents AWS S3 adapter maps
+    it: id = request id + '.' + host id, source = eventSource.awsRegion.bucket, type =
+    com.amazonaws.s3.<eventName>, subject = the object key, data = the record itself."""
+    elements = record.get("responseElements", {})
     attributes = {
-        "id": f"{request_id}.{host_id}",
-        "source": f"aws:s3.{obj.region}.{obj.bucket}",
-        "type": OBJECT_CREATED,
-        "subject": obj.key,
-        "time": event_time,
+        "id": f"{elements.get('x-amz-request-id', '')}.{elements.get('x-amz-id-2', '')}",
+        "source": f"{record['eventSource']}.{record['awsRegion']}.{record['s3']['bucket']['name']}",
+        "type": f"com.amazonaws.s3.{record['eventName']}",
+        "subject": record_key(record),
+        "time": str(record["eventTime"]),
     }
     return new_event(attributes, record)
 

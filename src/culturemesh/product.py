@@ -127,7 +127,7 @@ class Product:
         if event.type != events.OBJECT_CREATED:
             raise EventError(f"event {event.id}: expected type {events.OBJECT_CREATED}, got {event.type}")
         record = event.json()
-        bucket, key = record["s3"]["bucket"]["name"], record["s3"]["object"]["key"]
+        bucket, key = record["s3"]["bucket"]["name"], events.record_key(record)
         prefix = f"{self.descriptor.qualified_name}/"
         if not key.startswith(prefix) or key.count("/") < 3:
             raise EventError(f"event {event.id}: object {key!r} is not under {prefix}<input port>/<file>")

@@ -28,8 +28,6 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,25 +37,14 @@ import functions_framework
 
 from culturemesh.backends import open_kms, open_store
 from culturemesh.envelope import Envelope, from_http, to_binary
-from culturemesh.errors import ConfigError, EventError, MeshUnavailable
+from culturemesh.errors import ConfigError, EventError
 from culturemesh.logs import bind_event, clear_event, configure, get_logger
+from culturemesh.mesh.client import publish
 from culturemesh.product import Product
 from culturemesh.settings import Settings
 
 Handler = Callable[[Envelope, Product], Sequence[Envelope]]
 log = get_logger("culturemesh.runtime")
-
-
-def publish(events: Sequence[Envelope], sink: str, timeout: float = 30.0) -> None:
-    """POST each event to the sink in binary mode; raises :class:`MeshUnavailable` when it refuses."""
-    for event in events:
-        headers, body = to_binary(event)
-        request = urllib.request.Request(sink, data=body, headers=headers, method="POST")  # noqa: S310 - sink is configured
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-                response.read()
-        except (urllib.error.URLError, OSError) as exc:
-            raise MeshUnavailable(sink, str(exc)) from None
 
 
 @functools.cache

@@ -21,13 +21,14 @@ KINDS = {
     "Trigger": "eventing-trigger.yaml",
     "Service": "serving-service.yaml",
     "SinkBinding": "eventing-sinkbindings.yaml",
+    "EventType": "eventing-eventtype.yaml",
 }
 
 
-def crd_schema(kind: str) -> dict[str, Any]:
+def crd_schema(kind: str, version_name: str = "v1") -> dict[str, Any]:
     for document in yaml.safe_load_all((CRDS / KINDS[kind]).read_text()):
         if document and document.get("kind") == "CustomResourceDefinition":
-            version = next(v for v in document["spec"]["versions"] if v["name"] == "v1")
+            version = next(v for v in document["spec"]["versions"] if v["name"] == version_name)
             return dict(version["schema"]["openAPIV3Schema"])
     raise AssertionError(f"no CRD for {kind}")
 
@@ -36,19 +37,25 @@ def generated() -> list[dict[str, Any]]:
     return knative.objects(load_products(REPO / "functions"), REPO)
 
 
+def cluster_only() -> list[dict[str, Any]]:
+    products = load_products(REPO / "functions")
+    return [*knative.s3_adapter(), *(obj for d in products for obj in knative.event_types(d))]
+
+
 def test_committed_knative_folder_matches_the_descriptors(tmp_path: Path) -> None:
     written = knative.write(load_products(REPO / "functions"), REPO, tmp_path)
     for path in written:
-        committed = REPO / "knative" / path.name
+        committed = REPO / "knative" / path.relative_to(tmp_path)
         assert committed.is_file(), f"knative/{path.name} is missing: run `culturemesh build knative`"
         assert committed.read_text() == path.read_text(), (
             f"knative/{path.name} is stale: run `culturemesh build knative`"
         )
 
 
-@pytest.mark.parametrize("obj", generated(), ids=lambda o: f"{o['kind']}-{o['metadata']['name']}")
+@pytest.mark.parametrize("obj", generated() + cluster_only(), ids=lambda o: f"{o['kind']}-{o['metadata']['name']}")
 def test_every_generated_object_is_valid_against_its_crd_schema(obj: dict[str, Any]) -> None:
-    errors = list(Draft202012Validator(crd_schema(obj["kind"])).iter_errors(obj))
+    schema = crd_schema(obj["kind"], obj["apiVersion"].rsplit("/", 1)[-1])
+    errors = list(Draft202012Validator(schema).iter_errors(obj))
     assert errors == [], [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors]
 
 
@@ -77,3 +84,11 @@ def test_upload_trigger_routes_object_created_events_under_the_port_prefix_to_th
     assert not trigger.matches({"type": "com.amazonaws.s3.ObjectCreated:Put", "subject": "museum/visits/x/a.csv"})
     assert not trigger.matches({"type": "com.amazonaws.s3.ObjectRemoved:Delete", "subject": key})
     assert trigger.subscriber["ref"]["name"] == "ticket-sales-ingest"
+
+
+def test_cluster_only_services_pass_knative_admission() -> None:
+    from culturemesh.mesh.admission import admit
+
+    for obj in cluster_only():
+        if obj["kind"] == "Service":
+            admit(obj)

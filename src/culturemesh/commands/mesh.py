@@ -100,7 +100,30 @@ def demo(ctx: click.Context, keep: bool) -> None:
     run_demo(settings_of(ctx), keep=keep)
 
 
+@click.command("s3-adapter")
+@click.option("--queue-url", required=True, help="The SQS queue S3 notifies (env CULTUREMESH_QUEUE_URL).")
+@click.option("--once", is_flag=True, help="One long poll, then exit (for jobs and tests).")
+@click.pass_context
+def s3_adapter(ctx: click.Context, queue_url: str, once: bool) -> None:
+    """Relay S3 object-created notifications from SQS to the broker as CloudEvents (runs in a cluster)."""
+    import boto3
+
+    from culturemesh.errors import ConfigError
+    from culturemesh.s3events import relay_once
+
+    settings = settings_of(ctx)
+    if not settings.sink:
+        raise ConfigError("K_SINK is not set: bind the adapter to the broker with a SinkBinding")
+    sqs = boto3.client("sqs", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint or None)
+    while True:
+        relayed = relay_once(sqs, queue_url, settings.sink, wait_seconds=1 if once else 20)
+        if once:
+            click.echo(f"relayed {relayed} event(s)")
+            return
+
+
 def register(group: click.Group) -> None:
+    group.add_command(s3_adapter)
     group.add_command(up)
     group.add_command(mesh_group)
     group.add_command(demo)

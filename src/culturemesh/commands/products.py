@@ -36,11 +36,37 @@ def _load_handler(descriptor: Descriptor, function: str) -> Any:
     return handler
 
 
+def check_manifests(folder: Path) -> list[Issue]:
+    """Every Knative object under ``folder`` passes the admission rules of Knative's webhooks."""
+    from culturemesh.errors import MeshError
+    from culturemesh.mesh.admission import admit
+    from culturemesh.mesh.server import parse_manifests
+
+    issues: list[Issue] = []
+    for path in sorted(folder.rglob("*.yaml")):
+        try:
+            documents = parse_manifests(path.read_text())
+        except MeshError as exc:
+            issues.append(Issue(path, "", str(exc)))
+            continue
+        for index, obj in enumerate(documents):
+            if obj.get("kind") not in ("Broker", "Trigger", "Service"):
+                continue
+            try:
+                admit(obj)
+            except MeshError as exc:
+                issues.append(
+                    Issue(path, f"[{index}] {obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}", str(exc))
+                )
+    return issues
+
+
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.pass_context
 def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
-    """Check descriptors (default: every functions/*/data-product.yaml) and event schemas."""
+    """Check descriptors (default: every functions/*/data-product.yaml), the event schemas and,
+    by default, the Knative manifests under knative/ against Knative's admission rules."""
     settings = settings_of(ctx)
     targets: list[Path] = []
     for path in paths or (settings.functions_dir,):
@@ -57,9 +83,11 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     from culturemesh.eventschemas import check_schemas
 
     issues.extend(check_schemas(settings.project / "events"))
+    if not paths:
+        issues.extend(check_manifests(settings.project / "knative"))
     if issues:
         raise DescriptorError(issues)
-    click.echo(f"ok: {len(targets)} descriptor(s) and the event schemas are valid")
+    click.echo(f"ok: {len(targets)} descriptor(s), the event schemas and the Knative manifests are valid")
 
 
 @click.command()
@@ -155,6 +183,16 @@ def build_knative(ctx: click.Context, out: Path | None) -> None:
     )
     for path in written:
         click.echo(str(path))
+
+
+@build.command("terraform")
+@click.pass_context
+def build_terraform(ctx: click.Context) -> None:
+    """Write the production environment's Terraform variables from the descriptors."""
+    from culturemesh.deploy import terraform
+
+    settings = settings_of(ctx)
+    click.echo(str(terraform.write(load_products(settings.functions_dir), settings.project)))
 
 
 @click.group("keys")

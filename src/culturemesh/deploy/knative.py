@@ -185,6 +185,72 @@ def triggers(descriptor: Descriptor, namespace: str = DEFAULT_NAMESPACE) -> list
     return result
 
 
+EMITTED = (events.UPLOAD_ACCEPTED, events.UPLOAD_REJECTED, events.PUBLISHED, events.FAILED)
+SCHEMA_BASE = "https://culturemesh.be/events/"
+
+
+def event_types(descriptor: Descriptor, namespace: str = DEFAULT_NAMESPACE) -> list[dict[str, Any]]:
+    """EventType objects: what the product emits, so a cluster's event registry lists it."""
+    return [
+        {
+            "apiVersion": "eventing.knative.dev/v1beta2",
+            "kind": "EventType",
+            "metadata": {
+                "name": f"{descriptor.name}-{event_type.rsplit('.', 2)[-2]}-{event_type.rsplit('.', 1)[-1]}"[:63],
+                "namespace": namespace,
+                "labels": _labels(descriptor),
+            },
+            "spec": {
+                "type": event_type,
+                "source": events.product_source(descriptor.qualified_name),
+                "schema": f"{SCHEMA_BASE}{event_type}.schema.json",
+                "description": f"{event_type} events of data product {descriptor.qualified_name}",
+                "reference": {"apiVersion": "eventing.knative.dev/v1", "kind": "Broker", "name": DEFAULT_BROKER},
+            },
+        }
+        for event_type in EMITTED
+    ]
+
+
+def s3_adapter(namespace: str = DEFAULT_NAMESPACE) -> list[dict[str, Any]]:
+    """The cluster-only adapter from S3 notifications (SQS) to the broker, always one process."""
+    name = "culturemesh-s3-adapter"
+    annotations = {"autoscaling.knative.dev/min-scale": "1", "autoscaling.knative.dev/max-scale": "1"}
+    container = {
+        "image": IMAGE,
+        "command": ["culturemesh"],
+        "args": ["s3-adapter", "--queue-url=$(CULTUREMESH_QUEUE_URL)"],
+        "env": [
+            {
+                "name": "CULTUREMESH_QUEUE_URL",
+                "valueFrom": {"configMapKeyRef": {"name": "culturemesh", "key": "landing-queue-url"}},
+            }
+        ],
+    }
+    return [
+        {
+            "apiVersion": "serving.knative.dev/v1",
+            "kind": "Service",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {
+                "template": {
+                    "metadata": {"annotations": annotations},
+                    "spec": {"serviceAccountName": name, "containers": [container]},
+                }
+            },
+        },
+        {
+            "apiVersion": "sources.knative.dev/v1",
+            "kind": "SinkBinding",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {
+                "subject": {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": name},
+                "sink": {"ref": {"apiVersion": "eventing.knative.dev/v1", "kind": "Broker", "name": DEFAULT_BROKER}},
+            },
+        },
+    ]
+
+
 def objects(descriptors: Sequence[Descriptor], project: Path) -> list[dict[str, Any]]:
     """Every Knative object the products need, Broker first."""
     result = [broker()]
@@ -196,9 +262,13 @@ def objects(descriptors: Sequence[Descriptor], project: Path) -> list[dict[str, 
 
 
 def write(descriptors: Sequence[Descriptor], project: Path, out: Path) -> list[Path]:
-    """Write ``knative/broker.yaml`` and ``knative/<product>.yaml``; returns the files written."""
+    """Write ``knative/broker.yaml``, ``knative/<product>.yaml`` (what the embedded mesh runs too)
+    and ``knative/cluster/`` (what only a cluster runs: the S3 adapter, EventTypes)."""
     out.mkdir(parents=True, exist_ok=True)
-    written = [_dump(out / "broker.yaml", [broker()])]
+    (out / "cluster").mkdir(exist_ok=True)
+    written = [_dump(out / "broker.yaml", [broker()]), _dump(out / "cluster" / "s3-adapter.yaml", s3_adapter())]
+    types = [obj for descriptor in descriptors for obj in event_types(descriptor)]
+    written.append(_dump(out / "cluster" / "event-types.yaml", types))
     for descriptor in descriptors:
         docs = [*services(descriptor, project), *sink_bindings(descriptor), *triggers(descriptor)]
         written.append(_dump(out / f"{descriptor.name}.yaml", docs))
