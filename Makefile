@@ -14,10 +14,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# checkov (Terraform policy checks) pins packaging, boto3 and networkx versions that clash with
+# the project's, so it gets a venv of its own; the tests find it at .venv/bin/checkov.
+CHECKOV := $(VENV)/tools/checkov/bin/checkov
+$(CHECKOV): | $(STAMP)
+	$(PYTHON) -m venv $(VENV)/tools/checkov
+	$(VENV)/tools/checkov/bin/pip install --quiet checkov==3.3.30
+	ln -sf ../tools/checkov/bin/checkov $(BIN)/checkov
+
 demo: $(STAMP)
 	$(BIN)/culturemesh demo
 
-test: $(STAMP)
+test: $(STAMP) $(CHECKOV)
 	$(BIN)/pytest -q
 
 check: lint typecheck
@@ -35,6 +43,7 @@ bench: $(STAMP)
 
 knative: $(STAMP)
 	$(BIN)/culturemesh build knative
+	$(BIN)/culturemesh build terraform
 
 clean:
 	rm -rf $(VENV) .culturemesh .pytest_cache .mypy_cache .ruff_cache
