@@ -22,6 +22,7 @@ KINDS = {
     "Service": "serving-service.yaml",
     "SinkBinding": "eventing-sinkbindings.yaml",
     "EventType": "eventing-eventtype.yaml",
+    "PingSource": "eventing-pingsource.yaml",
 }
 
 
@@ -92,3 +93,23 @@ def test_cluster_only_services_pass_knative_admission() -> None:
     for obj in cluster_only():
         if obj["kind"] == "Service":
             admit(obj)
+
+
+def test_the_vendored_crd_schemas_are_the_reference_ones_unchanged() -> None:
+    import json
+
+    vendored = json.loads((REPO / "src" / "culturemesh" / "deploy" / "knative-schemas.json").read_text())
+    for key, schema in vendored.items():
+        if key.startswith("_"):
+            continue
+        _group, version, kind = key.split("/")
+        assert schema == crd_schema(kind, version), key
+
+
+def test_validate_reports_a_field_the_crd_schema_refuses() -> None:
+    from culturemesh.deploy.crds import crd_problems
+
+    service = next(o for o in generated() if o["kind"] == "Service")
+    service["spec"]["template"]["spec"]["timeoutSeconds"] = "five minutes"
+    assert any("timeoutSeconds" in problem for problem in crd_problems(service))
+    assert crd_problems(next(o for o in generated() if o["kind"] == "Trigger")) == []

@@ -37,7 +37,9 @@ def _load_handler(descriptor: Descriptor, function: str) -> Any:
 
 
 def check_manifests(folder: Path) -> list[Issue]:
-    """Every Knative object under ``folder`` passes the admission rules of Knative's webhooks."""
+    """Every Knative object under ``folder`` is valid against its CRD schema and passes the
+    admission rules of Knative's webhooks."""
+    from culturemesh.deploy.crds import crd_problems
     from culturemesh.errors import MeshError
     from culturemesh.mesh.admission import admit
     from culturemesh.mesh.server import parse_manifests
@@ -50,14 +52,13 @@ def check_manifests(folder: Path) -> list[Issue]:
             issues.append(Issue(path, "", str(exc)))
             continue
         for index, obj in enumerate(documents):
-            if obj.get("kind") not in ("Broker", "Trigger", "Service"):
-                continue
-            try:
-                admit(obj)
-            except MeshError as exc:
-                issues.append(
-                    Issue(path, f"[{index}] {obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}", str(exc))
-                )
+            where = f"[{index}] {obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
+            issues.extend(Issue(path, where, problem) for problem in crd_problems(obj))
+            if obj.get("kind") in ("Broker", "Trigger", "Service"):
+                try:
+                    admit(obj)
+                except MeshError as exc:
+                    issues.append(Issue(path, where, str(exc)))
     return issues
 
 
