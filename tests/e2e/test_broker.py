@@ -342,3 +342,42 @@ def test_a_subscriber_slower_than_the_delivery_timeout_is_retried(mesh: Mesh, ma
     while sink.requests < 2:
         assert time.monotonic() < deadline, "the timed-out delivery was not retried"
         time.sleep(0.05)
+
+
+def test_the_generated_dead_letter_sink_keeps_refused_events_sealed_for_the_operator(mesh: Mesh, make_sink) -> None:
+    from culturemesh import deadletters
+    from culturemesh.keyring import LocalKms
+    from culturemesh.sealing import unseal_bytes
+
+    failing = make_sink()
+    failing.respond = lambda n: (500, {}, b"the subscriber is broken")
+    refused = trigger(
+        "to-broken",
+        failing.url,
+        {"type": "be.example.broken"},
+        {
+            "retry": 1,
+            "backoffDelay": "PT0.05S",
+            "deadLetterSink": {
+                "ref": {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": deadletters.SERVICE}
+            },
+        },
+    )
+    mesh.apply(refused)
+    send(mesh, "dl-1", "be.example.broken")
+
+    folder = mesh.home / "store" / deadletters.BUCKET
+    deadline = time.monotonic() + 30
+    while not list(folder.rglob("*.json")):
+        assert time.monotonic() < deadline, "no dead letter was kept"
+        time.sleep(0.2)
+    path = next(folder.rglob("*.json"))
+    key = path.relative_to(folder).as_posix()
+    assert b"dl-1" not in path.read_bytes()  # sealed
+    kept = json.loads(
+        unseal_bytes(
+            LocalKms(mesh.home / "keys" / "keyring.json"), deadletters.context(key), "operator", path.read_bytes()
+        )
+    )
+    assert kept["id"] == "dl-1" and kept["knativeerrorcode"] == "500"
+    assert base64.b64decode(kept["knativeerrordata"]) == b"the subscriber is broken"

@@ -34,7 +34,9 @@ def generated() -> list[dict[str, Any]]:
 
 
 def first(kind: str) -> dict[str, Any]:
-    return copy.deepcopy(next(obj for obj in generated() if obj["kind"] == kind))
+    """The first generated object of ``kind`` that belongs to a data product (not the platform's)."""
+    ranked = sorted(generated(), key=lambda o: "culturemesh.be/dataproduct" not in o["metadata"].get("labels", {}))
+    return copy.deepcopy(next(obj for obj in ranked if obj["kind"] == kind))
 
 
 def problems_of(obj: Any) -> list[str]:

@@ -35,6 +35,9 @@ def up(ctx: click.Context, port: int | None) -> None:
     kms = open_kms(settings)
     for descriptor in products:  # keys and key policies come from the descriptors, as in a deploy
         provision(kms, descriptor)
+    from culturemesh import deadletters
+
+    deadletters.provision(kms)
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>` prints every thread's stack to stderr
     click.echo(f"culturemesh mesh on {settings.mesh_url}: {len(objects)} Knative objects from {source}", err=True)
     asyncio.run(serve(settings, objects))
@@ -122,7 +125,23 @@ def s3_adapter(ctx: click.Context, queue_url: str, once: bool) -> None:
             return
 
 
+@click.command("dead-letters")
+@click.pass_context
+def dead_letters(ctx: click.Context) -> None:
+    """Serve the platform's dead-letter sink on $PORT: refused events are kept, sealed."""
+    import os
+
+    from culturemesh import deadletters
+    from culturemesh.backends import open_kms, open_store
+
+    settings = settings_of(ctx)
+    kms = open_kms(settings)
+    deadletters.provision(kms)
+    deadletters.serve(int(os.environ.get("PORT", "8080")), open_store(settings), kms)
+
+
 def register(group: click.Group) -> None:
+    group.add_command(dead_letters)
     group.add_command(s3_adapter)
     group.add_command(up)
     group.add_command(mesh_group)

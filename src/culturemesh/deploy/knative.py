@@ -23,6 +23,25 @@ def service_name(descriptor: Descriptor, function: str) -> str:
     return f"{descriptor.name}-{function}"[:63].rstrip("-")
 
 
+DEAD_LETTERS = "culturemesh-dead-letters"
+
+
+def dead_letter_sink(namespace: str = DEFAULT_NAMESPACE) -> dict[str, Any]:
+    """The platform's dead-letter sink Service (``culturemesh dead-letters``), one process."""
+    annotations = {"autoscaling.knative.dev/min-scale": "0", "autoscaling.knative.dev/max-scale": "1"}
+    return {
+        "apiVersion": "serving.knative.dev/v1",
+        "kind": "Service",
+        "metadata": {"name": DEAD_LETTERS, "namespace": namespace},
+        "spec": {
+            "template": {
+                "metadata": {"annotations": annotations},
+                "spec": {"containers": [{"image": IMAGE, "command": ["culturemesh"], "args": ["dead-letters"]}]},
+            }
+        },
+    }
+
+
 def broker(namespace: str = DEFAULT_NAMESPACE) -> dict[str, Any]:
     return {
         "apiVersion": "eventing.knative.dev/v1",
@@ -178,6 +197,9 @@ def triggers(descriptor: Descriptor, namespace: str = DEFAULT_NAMESPACE) -> list
                         "backoffPolicy": "exponential",
                         "backoffDelay": "PT0.5S",
                         "timeout": "PT5M",
+                        "deadLetterSink": {
+                            "ref": {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": DEAD_LETTERS}
+                        },
                     },
                 },
             }
@@ -253,7 +275,7 @@ def s3_adapter(namespace: str = DEFAULT_NAMESPACE) -> list[dict[str, Any]]:
 
 def objects(descriptors: Sequence[Descriptor], project: Path) -> list[dict[str, Any]]:
     """Every Knative object the products need, Broker first."""
-    result = [broker()]
+    result = [broker(), dead_letter_sink()]
     for descriptor in descriptors:
         result.extend(services(descriptor, project))
         result.extend(sink_bindings(descriptor))
@@ -266,7 +288,10 @@ def write(descriptors: Sequence[Descriptor], project: Path, out: Path) -> list[P
     and ``knative/cluster/`` (what only a cluster runs: the S3 adapter, EventTypes)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "cluster").mkdir(exist_ok=True)
-    written = [_dump(out / "broker.yaml", [broker()]), _dump(out / "cluster" / "s3-adapter.yaml", s3_adapter())]
+    written = [
+        _dump(out / "broker.yaml", [broker(), dead_letter_sink()]),
+        _dump(out / "cluster" / "s3-adapter.yaml", s3_adapter()),
+    ]
     types = [obj for descriptor in descriptors for obj in event_types(descriptor)]
     written.append(_dump(out / "cluster" / "event-types.yaml", types))
     for descriptor in descriptors:

@@ -166,8 +166,9 @@ class FunctionHost:
         bound = self.bound_env.get(service.name, {})
         env = {**self.base_env, **service.env, **bound, "PORT": str(port), "K_SERVICE": service.name}
         args = list(service.args)
-        if args[0] == "functions-framework":  # the venv's entry point, not whatever is first on PATH
-            args[0] = str(Path(sys.executable).with_name("functions-framework"))
+        beside = Path(sys.executable).with_name(args[0])
+        if "/" not in args[0] and beside.exists():  # this venv's entry point, not whatever is first on PATH
+            args[0] = str(beside)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with (self.log_dir / f"{service.name}.log").open("ab") as log_file:
             started = time.monotonic()
