@@ -206,7 +206,7 @@ def test_exists_is_true_only_for_stored_objects(store: ObjectStore) -> None:
     assert not store.exists("never-used", "tickets/2026.csv")
 
 
-@pytest.mark.parametrize("key", ["../x", "/abs", "a//b", "a/"])
+@pytest.mark.parametrize("key", ["../x", "/abs", "a//b", ".meta/x", ".tmp/x", "a/../b", "./a", "", "a/"])
 def test_invalid_keys_are_refused_with_store_error(store: ObjectStore, key: str) -> None:
     with pytest.raises(StoreError, match="invalid key"):
         store.put(BUCKET, key, b"x")
