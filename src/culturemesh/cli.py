@@ -48,7 +48,7 @@ def main(ctx: click.Context, project: Path | None, home: Path | None, log_format
     ctx.obj = settings
 
 
-from culturemesh.commands import consumer, diff, mesh, products  # noqa: E402  (commands register on `main`)
+from culturemesh.commands import consumer, diff, mesh, products, tokens  # noqa: E402  (commands register on `main`)
 
-for module in (products, mesh, consumer, diff):
+for module in (products, mesh, consumer, diff, tokens):
     module.register(main)
