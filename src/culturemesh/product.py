@@ -9,6 +9,8 @@ under the ``quarantine`` policy, its valid rows are).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -31,6 +33,7 @@ from culturemesh.kms import Kms
 from culturemesh.merge import Merged
 from culturemesh.outcomes import Outcomes
 from culturemesh.parquetcrypto import crypto_for
+from culturemesh.pipeline import Background, prefetched
 from culturemesh.project import unsupported
 from culturemesh.quality import QualityFailure
 from culturemesh.reading import read_parquet
@@ -188,7 +191,11 @@ class Product:
         name = upload.object.key
         writers: dict[str, pq.ParquetWriter] = {}
         written = Written()
-        with self.store.open(upload.object.bucket, upload.object.key) as sealed:
+        with (
+            self.store.open(upload.object.bucket, upload.object.key) as sealed,
+            Background[None]() as encoding,  # the previous batch is encoded while this one is checked
+            contextlib.ExitStack() as stack,
+        ):
             plain = unseal(self.kms, upload_context(self.descriptor, upload.object.key), self.principal, sealed, name)
             stream = decompressed(io.BufferedReader(ChunkReader(plain), buffer_size=1 << 20))
             text = read_upload(stream, upload, [column.name for column in columns])
@@ -198,7 +205,8 @@ class Product:
                     f"{name}: header lacks contract column(s) {', '.join(missing)}; "
                     f"expected {', '.join(c.name for c in columns)}, found {', '.join(text.columns)}"
                 )
-            for batch in text.batches:
+            batches = stack.enter_context(contextlib.closing(prefetched(text.batches)))  # parsed ahead
+            for batch in batches:
                 checked = self._check(upload.port, columns, batch, written.total + 1)
                 written.add(batch.num_rows, checked.batch.num_rows, checked.violations, checked.violation_count)
                 outputs = transform(checked.batch) if transform else self._default_split(checked.batch, produces)
@@ -211,7 +219,7 @@ class Product:
                     if port not in writers:
                         writers[port] = self._writer(scratch / f"{port}.parquet", port, out.schema)
                         written.schemas[port] = out.schema
-                    writers[port].write_batch(out)
+                    encoding.submit(functools.partial(writers[port].write_batch, out))
                     written.port_rows[port] = written.port_rows.get(port, 0) + out.num_rows
         for writer in writers.values():
             writer.close()

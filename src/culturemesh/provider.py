@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from culturemesh.descriptor import Descriptor, UploadInput
 from culturemesh.errors import ConfigError
 from culturemesh.kms import Kms
 from culturemesh.mesh.client import MeshClient
+from culturemesh.pipeline import prefetched
 from culturemesh.product import LANDING, landing_key, upload_context
 from culturemesh.sealing import ChunkReader, seal
 from culturemesh.settings import Settings
@@ -74,4 +76,5 @@ def put_sealed(
             keys.provider_principal(descriptor),
             body,
         )
-        return store.put(LANDING, key, io.BufferedReader(ChunkReader(sealed)), progress=progress, notify=notify)
+        with contextlib.closing(prefetched(sealed, depth=4)) as ahead:  # sealed while the last frames are stored
+            return store.put(LANDING, key, io.BufferedReader(ChunkReader(ahead)), progress=progress, notify=notify)

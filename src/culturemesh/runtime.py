@@ -1,5 +1,5 @@
-"""The runtime adapter: the one module that imports functions-framework, and the one place where
-the framework's requests become culturemesh events.
+"""The runtime adapter: the one module that speaks functions-framework's HTTP signature, and the
+one place where the framework's requests become culturemesh events.
 
 A product's ``main.py`` decorates its handlers with :func:`product_function`::
 
@@ -30,10 +30,7 @@ import inspect
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
-
-import flask
-import functions_framework
+from typing import TYPE_CHECKING, Any
 
 from culturemesh.backends import open_kms, open_store
 from culturemesh.envelope import Envelope, from_http, to_binary
@@ -42,6 +39,9 @@ from culturemesh.logs import bind_event, clear_event, configure, get_logger
 from culturemesh.mesh.client import publish
 from culturemesh.product import Product
 from culturemesh.settings import Settings
+
+if TYPE_CHECKING:
+    import flask
 
 Handler = Callable[[Envelope, Product], Sequence[Envelope]]
 log = get_logger("culturemesh.runtime")
@@ -59,9 +59,13 @@ def product_function(handler: Handler) -> Callable[[flask.Request], Any]:
     """Make ``handler`` a functions-framework HTTP function that speaks CloudEvents."""
     folder = str(Path(inspect.getfile(handler)).resolve().parent)
 
-    @functions_framework.http
+    # No ``@functions_framework.http``: every command line that serves a product function passes
+    # ``--signature-type=http`` (host, Knative Service, Dockerfile, Procfile), and not importing the
+    # framework and flask here keeps ``culturemesh run`` (which calls handlers directly) fast.
     @functools.wraps(handler)
     def entry(request: flask.Request) -> Any:
+        import flask  # already loaded in a functions-framework process
+
         product, settings = _start(folder, handler.__name__)
         try:
             event = from_http(dict(request.headers), request.get_data())

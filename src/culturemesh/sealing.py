@@ -137,7 +137,7 @@ class ChunkReader(io.RawIOBase):
 
     def __init__(self, frames: Iterator[bytes]) -> None:
         self._frames = frames
-        self._buffer = b""
+        self._buffer = memoryview(b"")  # the unread rest of the current chunk (slicing copies nothing)
 
     def readable(self) -> bool:
         return True
@@ -145,7 +145,7 @@ class ChunkReader(io.RawIOBase):
     def readinto(self, target: bytearray | memoryview) -> int:  # type: ignore[override]
         while not self._buffer:
             try:
-                self._buffer = next(self._frames)
+                self._buffer = memoryview(next(self._frames))
             except StopIteration:
                 return 0
         size = min(len(target), len(self._buffer))

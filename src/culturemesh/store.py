@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -24,6 +25,7 @@ from typing import BinaryIO, Protocol
 
 from culturemesh.errors import ObjectNotFound, PreconditionFailed, StoreError
 from culturemesh.events import StoredObject, now_iso
+from culturemesh.pipeline import Background
 
 CHUNK = 1 << 20
 
@@ -141,10 +143,12 @@ class FilesystemStore:
         md5, sha = hashlib.md5(usedforsecurity=False), hashlib.sha256()
         size = 0
         try:
-            with tmp.open("wb") as out:
+            # MD5 (the ETag, as S3 gives a single-part object) on a second thread: hashlib releases
+            # the GIL, so both digests cost the time of the slower one.
+            with tmp.open("wb") as out, Background[None](depth=8) as etag:
                 for chunk in _chunks(body):
                     out.write(chunk)
-                    md5.update(chunk)
+                    etag.submit(functools.partial(md5.update, chunk))
                     sha.update(chunk)
                     size += len(chunk)
                     if progress:

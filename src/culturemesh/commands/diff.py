@@ -15,7 +15,6 @@ from pathlib import Path, PurePosixPath
 import click
 
 from culturemesh.commands._common import echo_json, settings_of
-from culturemesh.compatibility import BreakingChange, compare, summarize
 from culturemesh.descriptor import DESCRIPTOR_FILENAME, Descriptor, load_descriptor, load_descriptor_text
 from culturemesh.errors import ConfigError, DescriptorError, Issue
 
@@ -34,6 +33,8 @@ def diff(ctx: click.Context, old: str, new: str, as_json: bool) -> None:
     relative to the repository root), e.g.
     `culturemesh diff git:origin/main:functions/x/data-product.yaml functions/x`.
     """
+    from culturemesh.compatibility import BreakingChange, compare, summarize  # only this verb needs it
+
     with tempfile.TemporaryDirectory(prefix="culturemesh-diff-") as scratch:
         before = load_source(ctx, old, Path(scratch) / "old")
         after = load_source(ctx, new, Path(scratch) / "new")
