@@ -78,9 +78,12 @@ class ParquetCrypto:
         self, principal: str, footer_key: str, column_keys: Mapping[str, Sequence[str]]
     ) -> pe.FileEncryptionProperties:
         """Footer (and unlisted columns) under ``footer_key``; ``column_keys`` maps a key to its columns."""
+        listed = {key: list(columns) for key, columns in column_keys.items() if columns}
         config = pe.EncryptionConfiguration(
             footer_key=footer_key,
-            column_keys={key: list(columns) for key, columns in column_keys.items() if columns},
+            column_keys=listed,
+            # No classified column: every column under the footer key (pyarrow needs one or the other).
+            uniform_encryption=not listed,
             double_wrapping=True,
             cache_lifetime=self.cache_lifetime,
         )

@@ -105,3 +105,15 @@ def test_double_wrapping_asks_the_kms_once_per_master_key_to_read_a_file(kms: Lo
     crypto = ParquetCrypto(kms)
     pq.read_table(tmp_path / "v.parquet", decryption_properties=crypto.decryption("owner"))
     assert crypto.kms_calls == 2  # the product key (footer) and the 'sensitive' key
+
+
+def test_a_port_without_classified_columns_encrypts_every_column_under_the_product_key(
+    kms: LocalKms, tmp_path: Path
+) -> None:
+    crypto = ParquetCrypto(kms)
+    properties = crypto.encryption(function_principal(DESCRIPTOR), product_key(DESCRIPTOR), {})
+    pq.write_table(TABLE, tmp_path / "v.parquet", encryption_properties=properties)
+    assert b"9000" not in (tmp_path / "v.parquet").read_bytes()
+    with pytest.raises(OSError):
+        pq.read_table(tmp_path / "v.parquet")
+    assert read(kms, tmp_path / "v.parquet", "public", ["ticket_id", "buyer_postal_code"]).num_rows == 5000
