@@ -68,8 +68,10 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from culturemesh.catalog.registry import Registry
     from culturemesh.schemacheck import RecordCheck
 
+PING = "dev.knative.sources.ping"  # the event a Knative PingSource sends on each tick
 Transform = Callable[[pa.RecordBatch], Mapping[str, pa.RecordBatch]]
 
 
@@ -106,7 +108,14 @@ def contract_columns(descriptor: Descriptor, port: UploadInput) -> list[Column]:
 
 
 class Product:
-    def __init__(self, descriptor: Descriptor, store: ObjectStore, kms: Kms, function: str = "ingest") -> None:
+    def __init__(
+        self,
+        descriptor: Descriptor,
+        store: ObjectStore,
+        kms: Kms,
+        function: str = "ingest",
+        registry: Registry | None = None,
+    ) -> None:
         problems = unsupported(descriptor)
         if problems:
             raise ConfigError("; ".join(str(issue) for issue in problems))
@@ -115,15 +124,17 @@ class Product:
         self.kms = kms
         self.crypto = crypto_for(kms)
         self.principal = keys.function_principal(descriptor)
-        self.outcomes = Outcomes(descriptor, store, kms, self.principal)
+        self.outcomes = Outcomes(descriptor, store, kms, self.principal, registry)
         self._schemas: dict[str, RecordCheck] = {}  # compiled JSON Schema contracts, per input port
         self.function = function
         folder = descriptor.base_dir or Path.cwd()
         self.function_version = code_version(folder)
 
     @classmethod
-    def load(cls, folder: Path, store: ObjectStore, kms: Kms, function: str = "ingest") -> Product:
-        return cls(load_descriptor(folder / "data-product.yaml"), store, kms, function)
+    def load(
+        cls, folder: Path, store: ObjectStore, kms: Kms, function: str = "ingest", registry: Registry | None = None
+    ) -> Product:
+        return cls(load_descriptor(folder / "data-product.yaml"), store, kms, function, registry)
 
     # the upload ----------------------------------------------------------------------------
     def upload_from(self, event: Envelope) -> Upload:
@@ -172,6 +183,20 @@ class Product:
             ]
         accepted = self.outcomes.accept(upload, result)
         return [accepted, *(self.outcomes.published(m) for m in manifests)]
+
+    def rerun(self, event: Envelope) -> list[Envelope]:
+        """A scheduled run (the PingSource of ``spec.transformer.schedule``): each upload port's
+        latest upload is ingested again with the current code. The same upload and the same code
+        give the same version (announced again); changed code gives a new version."""
+        if event.type != PING:
+            raise EventError(f"event {event.id}: expected {PING}, got {event.type}")
+        emitted: list[Envelope] = []
+        for port in self.descriptor.upload_inputs():
+            prefix = f"{self.descriptor.qualified_name}/{port.port}/"
+            latest = max(self.store.list(LANDING, prefix), key=lambda info: info.key, default=None)
+            if latest is not None:
+                emitted.extend(self.ingest(events.object_created(latest.as_stored())))
+        return emitted
 
     def _done(self, port: str, version: str, upload: Upload, incremental: IncrementalPorts) -> versions.Manifest | None:
         qualified = self.descriptor.qualified_name

@@ -24,7 +24,8 @@ def test_the_image_runs_as_a_non_root_user_and_listens_on_knatives_port() -> Non
 
 def test_the_default_command_is_the_one_the_generated_service_runs() -> None:
     cmd = json.loads(next(value for keyword, value in dockerfile_instructions() if keyword == "CMD"))
-    service = knative.services(load_products(REPO / "functions")[0], REPO)[0]
+    (ticket_sales,) = [d for d in load_products(REPO / "functions") if d.name == "ticket-sales"]  # the image's default
+    service = knative.services(ticket_sales, REPO)[0]
     container = service["spec"]["template"]["spec"]["containers"][0]
     assert cmd == [*container["command"], *container["args"]]
 

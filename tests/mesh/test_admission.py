@@ -35,7 +35,9 @@ def generated() -> list[dict[str, Any]]:
 
 def first(kind: str) -> dict[str, Any]:
     """The first generated object of ``kind`` that belongs to a data product (not the platform's)."""
-    ranked = sorted(generated(), key=lambda o: "culturemesh.be/dataproduct" not in o["metadata"].get("labels", {}))
+    ranked = sorted(  # ticket-sales' objects first: the edits below name them
+        generated(), key=lambda o: o["metadata"].get("labels", {}).get("culturemesh.be/dataproduct") != "ticket-sales"
+    )
     return copy.deepcopy(next(obj for obj in ranked if obj["kind"] == kind))
 
 
@@ -408,7 +410,8 @@ def test_problems_say_what_was_expected_and_what_was_found() -> None:
 @pytest.mark.parametrize(
     "obj",
     [
-        {"apiVersion": "sources.knative.dev/v1", "kind": "PingSource", "metadata": {"name": "p"}},
+        {"apiVersion": "sources.knative.dev/v1", "kind": "ApiServerSource", "metadata": {"name": "a"}},
+        {"apiVersion": "sources.knative.dev/v1beta2", "kind": "PingSource", "metadata": {"name": "p"}},
         {"apiVersion": "eventing.knative.dev/v1beta1", "kind": "Trigger", "metadata": {"name": "t"}},
         {"apiVersion": "serving.knative.dev/v1", "kind": "Route", "metadata": {"name": "r"}},
     ],
@@ -421,3 +424,78 @@ def test_unsupported_api_version_or_kind_is_refused(obj: dict[str, Any]) -> None
 def test_something_that_is_not_a_map_is_refused() -> None:
     (problem,) = problems_of(["not", "an", "object"])
     assert problem.startswith("<root>: expected a Knative object")
+
+
+# -- PingSource (generated for spec.transformer.schedule) ------------------------------------
+
+FIXTURES = REPO / "tests" / "fixtures" / "functions"
+
+
+def ping_source(edit: Edit | None = None) -> dict[str, Any]:
+    """The PingSource generated for the scheduled fixture product, optionally edited."""
+    (descriptor,) = [d for d in load_products(FIXTURES) if d.schedule]
+    obj = next(o for o in knative.scheduled_run(descriptor) if o["kind"] == "PingSource")
+    if edit is not None:
+        edit(obj)
+    return obj
+
+
+def ping_spec(key: str, value: Any) -> Edit:
+    return at("spec", key)(value)
+
+
+def test_the_generated_ping_source_is_admitted() -> None:
+    admit(ping_source())
+
+
+VALID_PING_SOURCES: list[Edit] = [
+    drop("spec", "schedule"),  # defaulted to * * * * * before validation
+    ping_spec("schedule", "@daily"),
+    ping_spec("schedule", "*/15 1-5/2 * * *"),
+    ping_spec("schedule", "0 3 ? JAN,jul MON-FRI"),
+    ping_spec("schedule", "5/10 * * * *"),
+    both(drop("spec", "timezone"), ping_spec("schedule", "CRON_TZ=Europe/Brussels 0 3 * * *")),
+    ping_spec("timezone", "Europe/Brussels"),
+    ping_spec("sink", {"uri": "https://consumer.example.com/ticks"}),
+    both(drop("spec", "data"), ping_spec("dataBase64", "eyJhIjogMX0=")),  # {"a": 1}
+    both(ping_spec("contentType", "text/plain"), ping_spec("data", "not json, and fine")),
+]
+
+
+@pytest.mark.parametrize("edit", VALID_PING_SOURCES)
+def test_valid_ping_source_variants_are_admitted(edit: Edit) -> None:
+    admit(ping_source(edit))
+
+
+INVALID_PING_SOURCES: list[tuple[Edit, str]] = [
+    (ping_spec("schedule", "0 3 * *"), "spec.schedule: '0 3 * *' has 4 field(s); expected 5"),
+    (ping_spec("schedule", "0 0 3 * * *"), "has 6 field(s)"),  # no seconds field in Knative
+    (ping_spec("schedule", "61 * * * *"), "spec.schedule: minute '61': '61' is outside 0-59"),
+    (ping_spec("schedule", "0 3 * * 7"), "spec.schedule: day of week '7'"),
+    (ping_spec("schedule", "0 5-3 * * *"), "spec.schedule: hour '5-3'"),
+    (ping_spec("schedule", "*/0 * * * *"), "step in '*/0' must be a positive integer"),
+    (ping_spec("schedule", "0 3 L * *"), "spec.schedule: day of month 'L'"),
+    (ping_spec("schedule", "@every 1h"), "the @every descriptor is not supported"),
+    (ping_spec("schedule", "@fortnightly"), "'@fortnightly' is not a descriptor"),
+    (ping_spec("schedule", 300), "spec.schedule: expected a string"),
+    (ping_spec("timezone", "Mars/Olympus_Mons"), "spec.timezone: 'Mars/Olympus_Mons' is not a time zone"),
+    (
+        both(drop("spec", "timezone"), ping_spec("schedule", "CRON_TZ=Nowhere/Land 0 3 * * *")),
+        "spec.schedule: 'Nowhere/Land' is not a time zone",
+    ),
+    (ping_spec("schedule", "CRON_TZ=Europe/Brussels 0 3 * * *"), "has 6 field(s)"),  # two zones: Knative refuses
+    (drop("spec", "sink"), "spec.sink.ref, spec.sink.uri: expected at least one, got none"),
+    (ping_spec("sink", {"uri": "/ticks"}), "spec.sink.uri: '/ticks' is relative"),
+    (ping_spec("sink", {"ref": {"kind": "Broker", "name": "default"}}), "spec.sink.ref.apiVersion: required"),
+    (ping_spec("dataBase64", "e30="), "spec.data, spec.dataBase64: expected exactly one of them, got both"),
+    (both(drop("spec", "data"), ping_spec("dataBase64", "not base64!")), "spec.dataBase64: not standard base64"),
+    (ping_spec("data", "[1, 2]"), "spec.data: contentType is application/json, so the data must be a JSON object"),
+    (ping_spec("data", "{"), "spec.data: contentType is application/json but the data is not JSON"),
+    (at("metadata", "name")("Visit_Counts"), "metadata.name: 'Visit_Counts' is not a DNS-1123 subdomain"),
+]
+
+
+@pytest.mark.parametrize(("edit", "expected"), INVALID_PING_SOURCES)
+def test_ping_source_rules_refuse_what_knative_refuses(edit: Edit, expected: str) -> None:
+    (problem,) = problems_of(ping_source(edit))
+    assert expected in problem

@@ -54,7 +54,7 @@ def check_manifests(folder: Path) -> list[Issue]:
         for index, obj in enumerate(documents):
             where = f"[{index}] {obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
             issues.extend(Issue(path, where, problem) for problem in crd_problems(obj))
-            if obj.get("kind") in ("Broker", "Trigger", "Service"):
+            if obj.get("kind") in ("Broker", "Trigger", "Service", "PingSource"):
                 try:
                     admit(obj)
                 except MeshError as exc:
@@ -176,11 +176,14 @@ def build() -> None:
 @click.pass_context
 def build_knative(ctx: click.Context, out: Path | None) -> None:
     """Write knative/ (Broker, a Service per function, a Trigger per input port)."""
-    from culturemesh.deploy import knative
+    from culturemesh.deploy import irsa, knative
 
     settings = settings_of(ctx)
     written = knative.write(
-        load_products(settings.functions_dir), settings.project, out or settings.project / "knative"
+        load_products(settings.functions_dir),
+        settings.project,
+        out or settings.project / "knative",
+        aws_account_id=settings.aws_account_id or irsa.PLACEHOLDER_ACCOUNT,
     )
     for path in written:
         click.echo(str(path))

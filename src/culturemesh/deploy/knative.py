@@ -1,10 +1,14 @@
 """Knative objects generated from the descriptors: one Broker, a Service and a SinkBinding per
-product function, a Trigger per input port. The embedded mesh applies exactly these objects, and ``culturemesh build
-knative`` writes them to ``knative/`` for ``kubectl apply``.
+product function, a Trigger per input port, and for a product with ``spec.transformer.schedule``
+a PingSource with the Trigger that routes its ticks to the product's ``scheduled`` function. The
+embedded mesh applies exactly these objects, and ``culturemesh build knative`` writes them to
+``knative/`` for ``kubectl apply`` (with the cluster-only objects: the S3 adapter, EventTypes and
+the IRSA ServiceAccounts, under ``knative/cluster/``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,7 +16,9 @@ from typing import Any
 import yaml
 
 from culturemesh import __version__, events
+from culturemesh.deploy import irsa
 from culturemesh.descriptor import Descriptor, InputPort
+from culturemesh.errors import ConfigError
 from culturemesh.settings import DEFAULT_BROKER, DEFAULT_NAMESPACE
 
 IMAGE = f"ghcr.io/culturemesh/function:{__version__}"
@@ -95,7 +101,7 @@ def services(descriptor: Descriptor, project: Path, namespace: str = DEFAULT_NAM
                         "spec": {
                             "containerConcurrency": 10,
                             "timeoutSeconds": function.timeout_seconds,
-                            "serviceAccountName": f"dp-{descriptor.domain}-{descriptor.name}"[:63],
+                            "serviceAccountName": irsa.function_service_account(descriptor),
                             "containers": [
                                 {
                                     "image": IMAGE,
@@ -192,19 +198,81 @@ def triggers(descriptor: Descriptor, namespace: str = DEFAULT_NAMESPACE) -> list
                             "name": service_name(descriptor, function),
                         }
                     },
-                    "delivery": {
-                        "retry": 5,
-                        "backoffPolicy": "exponential",
-                        "backoffDelay": "PT0.5S",
-                        "timeout": "PT5M",
-                        "deadLetterSink": {
-                            "ref": {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": DEAD_LETTERS}
-                        },
-                    },
+                    "delivery": _delivery(),
                 },
             }
         )
     return result
+
+
+def _delivery() -> dict[str, Any]:
+    return {
+        "retry": 5,
+        "backoffPolicy": "exponential",
+        "backoffDelay": "PT0.5S",
+        "timeout": "PT5M",
+        "deadLetterSink": {"ref": {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": DEAD_LETTERS}},
+    }
+
+
+SCHEDULED_FUNCTION = "scheduled"
+PING_TYPE = "dev.knative.sources.ping"
+PING_TIMEZONE = "UTC"  # the descriptor's schedule is in UTC (docs/product-developer.md)
+
+
+def ping_source_name(descriptor: Descriptor) -> str:
+    return f"{descriptor.name}-schedule"[:63].rstrip("-")
+
+
+def ping_source_uri(namespace: str, name: str) -> str:
+    """The ``source`` of a PingSource's events, as Knative sets it."""
+    return f"/apis/v1/namespaces/{namespace}/pingsources/{name}"
+
+
+def scheduled_run(descriptor: Descriptor, namespace: str = DEFAULT_NAMESPACE) -> list[dict[str, Any]]:
+    """For ``spec.transformer.schedule``: a PingSource that sends its tick to the Broker, and a
+    Trigger that hands exactly that PingSource's events to the product's ``scheduled`` function."""
+    if descriptor.schedule is None:
+        return []
+    if SCHEDULED_FUNCTION not in descriptor.functions:
+        where = f"{descriptor.path or descriptor.qualified_name}: spec.transformer.schedule"
+        raise ConfigError(
+            f"{where}: {descriptor.schedule!r} is set but culturemesh.functions has no {SCHEDULED_FUNCTION!r} "
+            f"function to run on it; add one (see docs/product-developer.md, 'Scheduled runs') or remove the schedule"
+        )
+    name = ping_source_name(descriptor)
+    data = {"dataproduct": descriptor.qualified_name, "schedule": descriptor.schedule}
+    ping = {
+        "apiVersion": "sources.knative.dev/v1",
+        "kind": "PingSource",
+        "metadata": {"name": name, "namespace": namespace, "labels": _labels(descriptor)},
+        "spec": {
+            "schedule": descriptor.schedule,
+            "timezone": PING_TIMEZONE,
+            "contentType": "application/json",
+            "data": json.dumps(data, sort_keys=True),
+            "ceOverrides": {"extensions": {"dataproduct": descriptor.qualified_name}},
+            "sink": {"ref": {"apiVersion": "eventing.knative.dev/v1", "kind": "Broker", "name": DEFAULT_BROKER}},
+        },
+    }
+    trigger = {
+        "apiVersion": "eventing.knative.dev/v1",
+        "kind": "Trigger",
+        "metadata": {"name": name, "namespace": namespace, "labels": _labels(descriptor)},
+        "spec": {
+            "broker": DEFAULT_BROKER,
+            "filters": [{"exact": {"type": PING_TYPE}}, {"exact": {"source": ping_source_uri(namespace, name)}}],
+            "subscriber": {
+                "ref": {
+                    "apiVersion": "serving.knative.dev/v1",
+                    "kind": "Service",
+                    "name": service_name(descriptor, SCHEDULED_FUNCTION),
+                }
+            },
+            "delivery": _delivery(),
+        },
+    }
+    return [ping, trigger]
 
 
 EMITTED = (events.UPLOAD_ACCEPTED, events.UPLOAD_REJECTED, events.PUBLISHED, events.FAILED)
@@ -257,7 +325,7 @@ def s3_adapter(namespace: str = DEFAULT_NAMESPACE) -> list[dict[str, Any]]:
             "spec": {
                 "template": {
                     "metadata": {"annotations": annotations},
-                    "spec": {"serviceAccountName": name, "containers": [container]},
+                    "spec": {"serviceAccountName": irsa.ADAPTER_ACCOUNT, "containers": [container]},
                 }
             },
         },
@@ -280,12 +348,16 @@ def objects(descriptors: Sequence[Descriptor], project: Path) -> list[dict[str, 
         result.extend(services(descriptor, project))
         result.extend(sink_bindings(descriptor))
         result.extend(triggers(descriptor))
+        result.extend(scheduled_run(descriptor))
     return result
 
 
-def write(descriptors: Sequence[Descriptor], project: Path, out: Path) -> list[Path]:
+def write(
+    descriptors: Sequence[Descriptor], project: Path, out: Path, aws_account_id: str = irsa.PLACEHOLDER_ACCOUNT
+) -> list[Path]:
     """Write ``knative/broker.yaml``, ``knative/<product>.yaml`` (what the embedded mesh runs too)
-    and ``knative/cluster/`` (what only a cluster runs: the S3 adapter, EventTypes)."""
+    and ``knative/cluster/`` (what only a cluster runs: the S3 adapter, EventTypes, and the
+    ServiceAccounts annotated with the IAM roles of ``aws_account_id``)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "cluster").mkdir(exist_ok=True)
     written = [
@@ -294,8 +366,15 @@ def write(descriptors: Sequence[Descriptor], project: Path, out: Path) -> list[P
     ]
     types = [obj for descriptor in descriptors for obj in event_types(descriptor)]
     written.append(_dump(out / "cluster" / "event-types.yaml", types))
+    accounts = irsa.service_accounts(descriptors, aws_account_id, _labels)
+    written.append(_dump(out / "cluster" / "service-accounts.yaml", accounts))
     for descriptor in descriptors:
-        docs = [*services(descriptor, project), *sink_bindings(descriptor), *triggers(descriptor)]
+        docs = [
+            *services(descriptor, project),
+            *sink_bindings(descriptor),
+            *triggers(descriptor),
+            *scheduled_run(descriptor),
+        ]
         written.append(_dump(out / f"{descriptor.name}.yaml", docs))
     return written
 

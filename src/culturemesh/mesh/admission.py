@@ -1,7 +1,7 @@
 """Knative's admission-webhook rules, applied locally before the embedded mesh takes an object.
 
 A cluster runs Knative's defaulting webhook and then its validating webhook on every Broker,
-Trigger and Service; ``admit`` refuses what that pair would refuse, for the same reason, and
+Trigger, Service and PingSource; ``admit`` refuses what that pair would refuse, for the same reason, and
 names every problem at once as ``field.path: message``. The rules follow the default
 configuration of a cluster (config-features, config-defaults, config-autoscaler untouched):
 
@@ -11,7 +11,9 @@ configuration of a cluster (config-features, config-defaults, config-autoscaler 
 - serving ``pkg/apis/serving/v1/{service,configuration,revision}_validation.go``,
   ``pkg/apis/serving/{metadata,k8s}_validation.go`` and
   ``pkg/apis/autoscaling/annotation_validation.go``; knative/pkg ``apis/metadata_validation.go``;
-- the Kubernetes API server's name rules (DNS-1123 subdomain names for custom resources).
+- the Kubernetes API server's name rules (DNS-1123 subdomain names for custom resources);
+- eventing ``pkg/apis/sources/v1/ping_{defaults,validation}.go`` for PingSources (the cron and
+  data rules live in ``culturemesh.mesh.ping``).
 
 Not checked: rules that need the previous version of the object (Trigger ``spec.broker`` and the
 Broker class are immutable), unknown-field refusal, volumes, probes, security contexts and the
@@ -31,6 +33,7 @@ from culturemesh.mesh.objects import parse_duration
 
 EVENTING = "eventing.knative.dev/v1"
 SERVING = "serving.knative.dev/v1"
+SOURCES = "sources.knative.dev/v1"
 
 ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9]*$")
 DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -683,8 +686,21 @@ _AUTOSCALING_CHECKS: tuple[Callable[[Mapping[str, str]], Problems], ...] = (
     _check_metric,
 )
 
+
+def _ping_source(obj: Mapping[str, Any]) -> Problems:
+    """PingSource: a valid cron schedule and timezone, a sink (required), exclusive valid data."""
+    from culturemesh.mesh.ping import spec_problems
+
+    _, _, problems = _metadata(obj, dns1035=False)
+    spec = obj.get("spec") if obj.get("spec") is not None else {}
+    if not isinstance(spec, Mapping):
+        return [*problems, _undecodable("spec", "a map", spec)]
+    return problems + spec_problems(spec) + _destination("spec.sink", spec.get("sink"))
+
+
 _VALIDATORS: dict[tuple[str, str], Callable[[Mapping[str, Any]], Problems]] = {
     (EVENTING, "Broker"): _broker,
     (EVENTING, "Trigger"): _trigger,
     (SERVING, "Service"): _service,
+    (SOURCES, "PingSource"): _ping_source,
 }

@@ -50,6 +50,10 @@ class MeshClient:
     def apply(self, objects: Sequence[Mapping[str, Any]]) -> list[str]:
         return list(self._json("POST", "/-/apply", list(objects))["applied"])
 
+    def ping(self, namespace: str, name: str) -> dict[str, Any]:
+        """Have a PingSource send its event now; returns the event's ``id`` and ``source``."""
+        return dict(self._json("POST", f"/-/pingsources/{namespace}/{name}", {}))
+
     def delete(self, kind: str, namespace: str, name: str) -> bool:
         status, _ = self._call("DELETE", f"{self.mesh_url}/-/objects/{kind}/{namespace}/{name}")
         return status == 200
