@@ -48,7 +48,7 @@ def main(ctx: click.Context, project: Path | None, home: Path | None, log_format
     ctx.obj = settings
 
 
-from culturemesh.commands import consumer, diff, mesh, products, tokens  # noqa: E402  (commands register on `main`)
+from culturemesh.commands import catalog, consumer, diff, linkeddata, mesh, products, tokens  # noqa: E402  (commands register on `main`)
 
-for module in (products, mesh, consumer, diff, tokens):
+for module in (products, mesh, consumer, diff, tokens, linkeddata, catalog):
     module.register(main)

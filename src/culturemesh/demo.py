@@ -134,6 +134,9 @@ def run_demo(settings: Settings, keep: bool = False) -> None:
     started = time.monotonic()
     process = start_mesh(demo)
     click.echo(f"embedded mesh up at {demo.mesh_url} in {time.monotonic() - started:.2f}s (state in {home})")
+    click.echo(f"web catalog: {demo.mesh_url}/catalog/   JSON API: {demo.mesh_url}/api/openapi.yaml")
+    if not keep:
+        click.echo("  (the mesh stops when the demo ends; `culturemesh demo --keep` leaves it up to browse)")
     try:
         asyncio.run(_scenario(demo, samples))
     finally:

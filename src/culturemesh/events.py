@@ -20,8 +20,9 @@ UPLOAD_ACCEPTED = "be.culturemesh.upload.accepted"
 UPLOAD_REJECTED = "be.culturemesh.upload.rejected"
 PUBLISHED = "be.culturemesh.dataproduct.published"
 FAILED = "be.culturemesh.dataproduct.failed"
+STALE = "be.culturemesh.dataproduct.stale"
 
-ALL_TYPES = (OBJECT_CREATED, UPLOAD_ACCEPTED, UPLOAD_REJECTED, PUBLISHED, FAILED)
+ALL_TYPES = (OBJECT_CREATED, UPLOAD_ACCEPTED, UPLOAD_REJECTED, PUBLISHED, FAILED, STALE)
 
 _ID_NAMESPACE = uuid.UUID("6f1c7a52-3d0e-4c55-9a3e-0c9b1f3e5a10")
 
@@ -150,3 +151,16 @@ def published(qualified_name: str, port: str, version: str, manifest_uri: str, d
 
 def failed(qualified_name: str, subject: str, data: dict[str, Any], identity: tuple[str, ...]) -> Envelope:
     return _product_event(FAILED, qualified_name, subject, data, identity)
+
+
+def stale(qualified_name: str, port: str, version: str, data: dict[str, Any]) -> Envelope:
+    """A port is late; the id names the lateness (port and its too-old version), not the moment."""
+    return _product_event(
+        STALE,
+        qualified_name,
+        f"{port}/{version}" if version else port,
+        data,
+        (port, version),
+        outputport=port,
+        dpversion=version,
+    )

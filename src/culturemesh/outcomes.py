@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from culturemesh import events, keys, versions
 from culturemesh.contract import Violation
@@ -16,10 +17,16 @@ from culturemesh.sealing import seal_bytes
 from culturemesh.store import ObjectStore
 from culturemesh.uploads import MAX_REPORTED, REPORTS, Upload, Written, report_context
 
+if TYPE_CHECKING:
+    from culturemesh.catalog.registry import Registry
+
 
 class Outcomes:
-    def __init__(self, descriptor: Descriptor, store: ObjectStore, kms: Kms, principal: str) -> None:
+    def __init__(
+        self, descriptor: Descriptor, store: ObjectStore, kms: Kms, principal: str, registry: Registry | None = None
+    ) -> None:
         self.descriptor, self.store, self.kms, self.principal = descriptor, store, kms, principal
+        self.registry = registry  # where published versions are registered (None: `culturemesh run`, no catalog)
 
     def _store_report(self, key: str, report: Mapping[str, object]) -> str:
         """Seal a report under the product's landing key (the provider may read it) and store it."""
@@ -117,6 +124,10 @@ class Outcomes:
         uri = self.store.uri(
             versions.PRODUCTS, versions.manifest_key(manifest.dataproduct, manifest.outputport, manifest.version)
         )
+        if self.registry is not None:  # registered before its event exists; a redelivery changes nothing
+            from culturemesh.catalog.sync import register_published
+
+            register_published(self.registry, self.descriptor, manifest, uri)
         data = {
             "dataproduct": manifest.dataproduct,
             "outputport": manifest.outputport,

@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from culturemesh.backends import open_kms, open_store
+from culturemesh.backends import open_kms, open_registry, open_store
 from culturemesh.envelope import Envelope, from_http, to_binary
 from culturemesh.errors import ConfigError, EventError
 from culturemesh.logs import bind_event, clear_event, configure, get_logger
@@ -52,7 +52,8 @@ def _start(folder: str, function: str) -> tuple[Product, Settings]:
     """Read the settings and load the product once per process, on the first request."""
     settings = Settings.from_env()
     configure(settings.log_format, settings.log_level)
-    return Product.load(Path(folder), open_store(settings), open_kms(settings), function), settings
+    registry = open_registry(settings)  # published versions are registered in the catalog
+    return Product.load(Path(folder), open_store(settings), open_kms(settings), function, registry), settings
 
 
 def product_function(handler: Handler) -> Callable[[flask.Request], Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from culturemesh.errors import ConfigError
@@ -64,6 +64,11 @@ class Settings:
     aws_endpoint: str = ""  # an S3/KMS-compatible endpoint (for example a moto server); empty: AWS itself
     aws_region: str = "eu-west-1"
     bucket_prefix: str = "culturemesh-"  # S3 bucket names are <prefix><bucket>
+    registry: str = "sqlite"  # sqlite (HOME/registry.sqlite) | dynamodb: the catalog registry
+    registry_table: str = "culturemesh-registry"  # the DynamoDB table (infra/terraform/modules/registry)
+    catalog_interval: float = 60.0  # seconds between the mesh's freshness checks and subscription syncs
+    graph_store_auth: str = field(default="", repr=False)  # user:password of linked-data Graph Stores; a secret
+    aws_account_id: str = ""  # the account of the IRSA roles in generated ServiceAccounts; empty: a placeholder
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
@@ -93,6 +98,11 @@ class Settings:
             aws_endpoint=env.get("CULTUREMESH_AWS_ENDPOINT", ""),
             aws_region=env.get("CULTUREMESH_AWS_REGION", "eu-west-1"),
             bucket_prefix=env.get("CULTUREMESH_BUCKET_PREFIX", "culturemesh-"),
+            registry=_choice(env, "CULTUREMESH_REGISTRY", ("sqlite", "dynamodb")),
+            registry_table=env.get("CULTUREMESH_REGISTRY_TABLE", "culturemesh-registry"),
+            catalog_interval=_positive_float(env, "CULTUREMESH_CATALOG_INTERVAL", 60.0),
+            graph_store_auth=env.get("CULTUREMESH_GRAPH_STORE_AUTH", ""),
+            aws_account_id=env.get("CULTUREMESH_AWS_ACCOUNT_ID", ""),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

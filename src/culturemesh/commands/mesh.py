@@ -38,6 +38,13 @@ def up(ctx: click.Context, port: int | None) -> None:
     from culturemesh import deadletters
 
     deadletters.provision(kms)
+    from culturemesh.backends import open_registry
+    from culturemesh.catalog.sync import register_descriptor
+
+    registry = open_registry(settings)  # every product is in the catalog from the start
+    for descriptor in products:
+        register_descriptor(registry, descriptor)
+    registry.close()
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>` prints every thread's stack to stderr
     click.echo(f"culturemesh mesh on {settings.mesh_url}: {len(objects)} Knative objects from {source}", err=True)
     asyncio.run(serve(settings, objects))
@@ -52,7 +59,7 @@ def mesh_group() -> None:
 @click.option("-f", "--filename", "paths", multiple=True, required=True, type=click.Path(exists=True, path_type=Path))
 @click.pass_context
 def mesh_apply(ctx: click.Context, paths: tuple[Path, ...]) -> None:
-    """Load Knative Broker, Trigger and Service YAML (files or folders) into the running mesh."""
+    """Load Knative Broker, Trigger, Service, SinkBinding and PingSource YAML (files or folders) into the mesh."""
     from culturemesh.mesh.client import MeshClient
     from culturemesh.mesh.server import parse_manifests
 
@@ -86,11 +93,29 @@ def mesh_status(ctx: click.Context, as_json: bool) -> None:
             f"  done {queue.get('done', 0)}  dead {queue.get('dead', 0)}"
         )
         click.echo(f"      filter {trigger['filter']}")
+    for ping in status.get("ping_sources", []):
+        click.echo(
+            f"ping source {ping['name']}: {ping['schedule']!r} ({ping['timezone']}) -> {ping['sink']}"
+            f"  next {ping['next']}  sent {ping['sent']}" + (f"  error: {ping['error']}" if ping["error"] else "")
+        )
     click.echo("running functions: " + (", ".join(r["service"] for r in status["running"]) or "none"))
     for dead in status["dead_letters"]:
         click.echo(
             f"dead letter: event {dead['id']} on {dead['trigger']} after {dead['attempts']} attempt(s): {dead['error']}"
         )
+
+
+@mesh_group.command("ping")
+@click.argument("name")
+@click.option("--namespace", default="culturemesh", show_default=True, help="Namespace of the PingSource.")
+@click.pass_context
+def mesh_ping(ctx: click.Context, name: str, namespace: str) -> None:
+    """Have PingSource NAME send its event now, outside its schedule (a scheduled run on demand)."""
+    from culturemesh.mesh.client import MeshClient
+
+    settings = settings_of(ctx)
+    sent = MeshClient(settings.mesh_url, settings.ingress_url).ping(namespace, name)
+    click.echo(f"sent event {sent['id']} from {sent['source']}")
 
 
 @click.command()

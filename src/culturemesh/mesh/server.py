@@ -7,7 +7,9 @@ Routes::
     GET    /-/health                             200 once the mesh is ready
     GET    /-/status                             brokers, triggers with filters, queues, dead letters, functions
     POST   /-/apply                              Knative objects (a JSON list, or YAML documents)
-    DELETE /-/objects/<kind>/<namespace>/<name>  remove a Trigger, Broker or Service
+    DELETE /-/objects/<kind>/<namespace>/<name>  remove a Trigger, Broker, Service or PingSource
+    POST   /-/pingsources/<namespace>/<name>     send a PingSource's event now (``mesh ping``)
+    GET|POST /sparql/<domain>/<name>/<port>      SPARQL 1.1 query endpoint of a linked-data port
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from culturemesh.errors import CultureMeshError, EventError, MeshError
 from culturemesh.logs import bind_event, clear_event, get_logger
 from culturemesh.mesh.broker import Broker
 from culturemesh.mesh.host import FunctionHost
+from culturemesh.mesh.ping import PingScheduler, broker_publisher, is_ping_source
 from culturemesh.mesh.queue import Queue
 from culturemesh.settings import Settings
 
@@ -62,18 +65,26 @@ class MeshApp:
             settings.project, settings.mesh_dir / "logs", settings.idle_seconds, {**os.environ, **env}
         )
         self.broker = Broker(self.queue, self.host, settings.mesh_url)
+        self.pings = PingScheduler(settings.mesh_dir / "ping-sources.json", broker_publisher(self.broker))
 
     def apply_all(self, objects: Iterable[Mapping[str, Any]]) -> list[str]:
-        return [self.broker.apply(obj) for obj in objects]
+        return [self.pings.apply(obj) if is_ping_source(obj) else self.broker.apply(obj) for obj in objects]
 
     def web_app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
+        from culturemesh.catalog.api import mount as mount_catalog
+
+        mount_catalog(app, self.settings)  # the catalog: JSON API at /api/, web pages at /catalog/
+        from culturemesh.linkeddata.sparql import mount as mount_sparql
+
+        mount_sparql(app, self.settings)  # SPARQL query endpoints of linked-data ports at /sparql/
         app.add_routes(
             [
                 web.get("/-/health", self._health),
                 web.get("/-/status", self._status),
                 web.post("/-/apply", self._apply),
                 web.delete("/-/objects/{kind}/{namespace}/{name}", self._delete),
+                *self.pings.routes(),
                 web.post("/{namespace}/{broker}", self._ingress),
             ]
         )
@@ -83,7 +94,7 @@ class MeshApp:
         return web.json_response({"status": "ok"})
 
     async def _status(self, request: web.Request) -> web.Response:
-        return web.json_response(self.broker.status())
+        return web.json_response({**self.broker.status(), "ping_sources": self.pings.status()})
 
     async def _apply(self, request: web.Request) -> web.Response:
         try:
@@ -94,7 +105,10 @@ class MeshApp:
 
     async def _delete(self, request: web.Request) -> web.Response:
         info = request.match_info
-        found = self.broker.delete(info["kind"], info["namespace"], info["name"])
+        if info["kind"] == "PingSource":
+            found = self.pings.delete(info["namespace"], info["name"])
+        else:
+            found = self.broker.delete(info["kind"], info["namespace"], info["name"])
         return web.json_response({"deleted": found}, status=200 if found else 404)
 
     async def _ingress(self, request: web.Request) -> web.Response:
@@ -120,7 +134,9 @@ async def serve(settings: Settings, objects: Iterable[Mapping[str, Any]], ready_
     """Run the mesh until SIGINT/SIGTERM; applies ``objects`` first (idempotently)."""
     mesh = MeshApp(settings)
     applied = mesh.apply_all(objects)
-    runner = web.AppRunner(mesh.web_app(), access_log=None)
+    # Request lines up to 64 KB (aiohttp's default is 8 KB), so an overlong catalog query reaches the
+    # API and gets its JSON 400 naming the limit, not the HTTP parser's bare refusal.
+    runner = web.AppRunner(mesh.web_app(), access_log=None, max_line_size=65536)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
@@ -133,11 +149,17 @@ async def serve(settings: Settings, objects: Iterable[Mapping[str, Any]], ready_
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     dispatcher = asyncio.create_task(mesh.broker.run())
+    pings = asyncio.create_task(mesh.pings.run())
+    from culturemesh.catalog.sync import watch_mesh
+
+    catalog = asyncio.create_task(watch_mesh(settings, mesh.broker.triggers))  # freshness, subscriptions
     try:
         await stop.wait()
     finally:
+        pings.cancel()
+        catalog.cancel()
         dispatcher.cancel()
-        await asyncio.wait([dispatcher], timeout=10)
+        await asyncio.wait([dispatcher, pings, catalog], timeout=10)
         await mesh.host.stop_all()
         await runner.cleanup()
         mesh.queue.close()

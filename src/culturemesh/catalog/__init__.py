@@ -1,0 +1,60 @@
+"""The catalog: every data product discoverable.
+
+- :mod:`culturemesh.catalog.registry`: what the registry holds (frozen records), the
+  :class:`Registry` seam and its errors;
+- :mod:`culturemesh.catalog.sqlite` (embedded default) and :mod:`culturemesh.catalog.dynamo`
+  (DynamoDB): the two backends, chosen by ``CULTUREMESH_REGISTRY`` through
+  :func:`culturemesh.backends.open_registry`;
+- :mod:`culturemesh.catalog.search`: ranked search with filters, identical on both backends;
+- :mod:`culturemesh.catalog.freshness`: when a product is stale, and its stale events.
+"""
+
+from culturemesh.catalog.registry import (
+    ANY,
+    ColumnRecord,
+    InvalidDescriptor,
+    InvalidQuery,
+    InvalidRegistration,
+    Lineage,
+    LineageEdge,
+    NotRegistered,
+    PortNotFound,
+    PortRecord,
+    PortRef,
+    ProductNotFound,
+    ProductRecord,
+    Registry,
+    RegistryConflict,
+    RegistryError,
+    RegistryUnavailable,
+    StaleMark,
+    SubscriptionRecord,
+    VersionNotFound,
+    VersionRecord,
+    subscription_from_trigger,
+)
+
+__all__ = [
+    "ANY",
+    "ColumnRecord",
+    "InvalidDescriptor",
+    "InvalidQuery",
+    "InvalidRegistration",
+    "Lineage",
+    "LineageEdge",
+    "NotRegistered",
+    "PortNotFound",
+    "PortRecord",
+    "PortRef",
+    "ProductNotFound",
+    "ProductRecord",
+    "Registry",
+    "RegistryConflict",
+    "RegistryError",
+    "RegistryUnavailable",
+    "StaleMark",
+    "SubscriptionRecord",
+    "VersionNotFound",
+    "VersionRecord",
+    "subscription_from_trigger",
+]
