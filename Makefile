@@ -22,10 +22,17 @@ $(CHECKOV): | $(STAMP)
 	$(VENV)/tools/checkov/bin/pip install --quiet checkov==3.3.30
 	ln -sf ../tools/checkov/bin/checkov $(BIN)/checkov
 
+# morph-kgc (the reference RML engine: the oracle of tests/linkeddata and the baseline of
+# bench/bench_map.py) pins an older rdflib than ours, so it too gets a venv of its own.
+MORPH_KGC := $(VENV)/tools/morph-kgc/bin/python
+$(MORPH_KGC): | $(STAMP)
+	$(PYTHON) -m venv $(VENV)/tools/morph-kgc
+	$(VENV)/tools/morph-kgc/bin/pip install --quiet morph-kgc==2.10.0
+
 demo: $(STAMP)
 	$(BIN)/culturemesh demo
 
-test: $(STAMP) $(CHECKOV)
+test: $(STAMP) $(CHECKOV) $(MORPH_KGC)
 	$(BIN)/pytest -q
 
 check: lint typecheck
@@ -38,7 +45,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(STAMP) $(MORPH_KGC)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 knative: $(STAMP)

@@ -359,6 +359,7 @@ def _check_extension(data: dict[str, Any], report: _Report, base_dir: Path | Non
             report.add(loc, f"no output port {name!r} in spec.outputPorts; expected one of: {_names(ports)}")
             continue
         _check_output(settings, ports[name], loc, report)
+        _check_linked_data(settings, ports[name], loc, inputs, report, base_dir)
 
 
 def _by_name(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -490,3 +491,41 @@ def _check_merge(merge: dict[str, Any], port: dict[str, Any], known: list[str], 
         report.add(
             (*loc, "deletedColumn"), f"{deleted!r} is a column of the port; a tombstone flag is an upload column"
         )
+
+
+_LINKED_DATA_KEYS = ("mapping", "shapes", "sources", "context", "graphStore")
+
+
+def _check_linked_data(
+    settings: dict[str, Any],
+    port: dict[str, Any],
+    loc: Loc,
+    inputs: dict[str, dict[str, Any]],
+    report: _Report,
+    base_dir: Path | None,
+) -> None:
+    """A linkeddata port's mapping, shapes, context and sources; other ports take none of them."""
+    given = [key for key in _LINKED_DATA_KEYS if key in settings]
+    if port["type"] != "linkeddata":
+        for key in given:
+            report.add((*loc, key), f"only a linkeddata port has {key!r}; {port['name']!r} is {port['type']}")
+        return
+    if not given:
+        return
+    for key in ("mapping", "sources"):
+        if key not in settings:
+            report.add((*loc, key), f"a linkeddata port needs {key!r} (see docs/linked-data.md)")
+    if "mapping" in settings:
+        _check_file(settings["mapping"], (*loc, "mapping"), "mapping file", report, base_dir)
+    for index, shapes in enumerate(settings.get("shapes", [])):
+        _check_file(shapes, (*loc, "shapes", index), "shapes file", report, base_dir)
+    if "context" in settings:
+        _check_file(settings["context"], (*loc, "context"), "JSON-LD context file", report, base_dir)
+    refs = {name: port for name, port in inputs.items() if "outputPortRef" in port}
+    for source, input_port in settings.get("sources", {}).items():
+        if input_port not in refs:
+            report.add(
+                (*loc, "sources", source),
+                f"no input port {input_port!r} with an outputPortRef in spec.inputPorts; "
+                f"expected one of: {_names(refs)}",
+            )

@@ -214,6 +214,20 @@ class OutputSettings:
     merge: str = "replace"  # replace | incremental
     modified_column: str | None = None
     deleted_column: str | None = None
+    linked_data: LinkedDataSettings | None = None  # linkeddata ports only
+
+
+@dataclass(frozen=True)
+class LinkedDataSettings:
+    """How a ``linkeddata`` port is made: the mapping, the shapes it must conform to, which input
+    port feeds each mapping source (a new version of any of them makes a new version), the JSON-LD
+    context, and an optional SPARQL Graph Store endpoint to push the graphs to."""
+
+    mapping: Path
+    shapes: tuple[Path, ...] = ()
+    sources: Mapping[str, str] = field(default_factory=frozen_map)
+    context: Path | None = None
+    graph_store: str | None = None
 
 
 @dataclass(frozen=True)
@@ -376,7 +390,9 @@ def _extension(raw: Mapping[str, Any] | None, ports: tuple[OutputPort, ...], bas
     return Extension(
         functions=frozen_map({name: _function(name, spec) for name, spec in functions.items()}),
         inputs=frozen_map({name: _input(name, spec, ports, base_dir) for name, spec in raw.get("inputs", {}).items()}),
-        outputs=frozen_map({name: _output(name, spec, ports) for name, spec in raw.get("outputs", {}).items()}),
+        outputs=frozen_map(
+            {name: _output(name, spec, ports, base_dir) for name, spec in raw.get("outputs", {}).items()}
+        ),
         present=True,
     )
 
@@ -424,9 +440,10 @@ def _contract(
     return Contract(json_schema_path=path, origin=f"the JSON Schema {raw['jsonSchema']}")
 
 
-def _output(name: str, raw: Mapping[str, Any], ports: tuple[OutputPort, ...]) -> OutputSettings:
+def _output(name: str, raw: Mapping[str, Any], ports: tuple[OutputPort, ...], base_dir: Path | None) -> OutputSettings:
     port = next(port for port in ports if port.name == name)
     access = raw.get("access", {})
+    linked = _linked_data(raw, base_dir) if "mapping" in raw else None
     return OutputSettings(
         port=name,
         format=raw.get("format", DEFAULT_FORMATS[port.type]),
@@ -437,4 +454,18 @@ def _output(name: str, raw: Mapping[str, Any], ports: tuple[OutputPort, ...]) ->
         merge=raw.get("merge", {}).get("mode", "replace"),
         modified_column=raw.get("merge", {}).get("modifiedColumn"),
         deleted_column=raw.get("merge", {}).get("deletedColumn"),
+        linked_data=linked,
+    )
+
+
+def _linked_data(raw: Mapping[str, Any], base_dir: Path | None) -> LinkedDataSettings:
+    def resolve(relative: str) -> Path:
+        return base_dir / relative if base_dir is not None else Path(relative)
+
+    return LinkedDataSettings(
+        mapping=resolve(raw["mapping"]),
+        shapes=tuple(resolve(path) for path in raw.get("shapes", [])),
+        sources=frozen_map(raw.get("sources")),
+        context=resolve(raw["context"]) if "context" in raw else None,
+        graph_store=raw.get("graphStore"),
     )
