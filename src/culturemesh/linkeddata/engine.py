@@ -50,7 +50,7 @@ def nquads(doc: MappingDocument, tables: Mapping[str, pa.Table]) -> Iterator[pa.
     joined in as scalars, never repeated into columns, and no quad table is built."""
     for piece in pieces_of(doc, tables):
         if piece.rows:
-            yield piece.lines()
+            yield from piece.lines().chunks
 
 
 def pieces_of(doc: MappingDocument, tables: Mapping[str, pa.Table]) -> Iterator[Piece]:
@@ -73,7 +73,7 @@ class Piece:
         columns = [_as_column(term, self.rows) for term in (self.s, self.p, self.o, self.g)]
         return pa.Table.from_arrays(columns, schema=QUAD_SCHEMA)
 
-    def lines(self) -> pa.StringArray:
+    def lines(self) -> pa.ChunkedArray:
         subject = self.s if self.s is not None else ""
         predicate = self.p if self.p is not None else ""
         obj = self.o if self.o is not None else ""
@@ -82,7 +82,7 @@ class Piece:
         if not any(isinstance(part, pa.ChunkedArray) for part in parts):  # every term constant
             parts[0] = _as_column(self.s, self.rows)
         joined = pc.binary_join_element_wise(*parts, "")
-        return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
+        return joined if isinstance(joined, pa.ChunkedArray) else pa.chunked_array([joined])
 
 
 def load_csv(path: Path | str) -> pa.Table:

@@ -8,6 +8,7 @@ such as the OSLO Cultuurparticipatie one when given) go through rdflib.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from collections.abc import Iterable
@@ -16,6 +17,8 @@ from typing import Any, BinaryIO, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from culturemesh.pipeline import Background
 
 Format = Literal["nquads", "turtle", "jsonld"]
 FORMATS: tuple[Format, ...] = ("nquads", "turtle", "jsonld")
@@ -38,15 +41,18 @@ def write_nquads(quads: pa.Table, out: BinaryIO) -> None:
 
 def write_lines(arrays: Iterable[pa.StringArray], out: BinaryIO) -> int:
     """Writes string arrays of whole lines (such as :func:`engine.nquads` gives) as they lie in
-    memory: each array's data buffer in one write. Returns the number of lines."""
+    memory: each array's data buffer in one write, on a second thread while the next array is
+    made (both release the GIL). Returns the number of lines."""
     count = 0
-    for lines in arrays:
-        if len(lines) == 0:
-            continue
-        _, offsets_buffer, data = lines.buffers()
-        offsets = pa.Array.from_buffers(pa.int32(), len(lines) + 1, [None, offsets_buffer], offset=lines.offset)
-        out.write(memoryview(data)[offsets[0].as_py() : offsets[len(lines)].as_py()])
-        count += len(lines)
+    with Background[int](depth=2) as writing:
+        for lines in arrays:
+            if len(lines) == 0:
+                continue
+            _, offsets_buffer, data = lines.buffers()
+            offsets = pa.Array.from_buffers(pa.int32(), len(lines) + 1, [None, offsets_buffer], offset=lines.offset)
+            text = memoryview(data)[offsets[0].as_py() : offsets[len(lines)].as_py()]
+            writing.submit(functools.partial(out.write, text))
+            count += len(lines)
     return count
 
 
