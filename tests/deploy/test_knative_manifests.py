@@ -268,3 +268,55 @@ def test_validate_refuses_a_broken_service_account(path: tuple[str, ...], value:
     _account_edit(path, value)(account)
     (problem,) = crd_problems(account)
     assert expected in problem
+
+
+def test_every_cluster_container_reads_the_platform_config_map_which_the_settings_accept() -> None:
+    from culturemesh.deploy import platform
+    from culturemesh.deploy.crds import crd_problems
+    from culturemesh.settings import Settings
+
+    services = [obj for obj in [*generated(), *cluster_only()] if obj["kind"] == "Service"]
+    assert services
+    for service in services:
+        (container,) = service["spec"]["template"]["spec"]["containers"]
+        assert container["envFrom"] == [{"configMapRef": {"name": platform.CONFIG_MAP}}], service["metadata"]["name"]
+    config = platform.config_map()
+    assert crd_problems(config) == []
+    settings = Settings.from_env(config["data"], cwd=REPO)
+    assert (settings.store, settings.kms, settings.registry) == ("s3", "aws", "dynamodb")
+
+
+def test_the_platform_config_map_names_the_production_terraform_defaults() -> None:
+    import hcl2
+
+    from culturemesh.deploy import platform
+
+    production = REPO / "infra" / "terraform" / "environments" / "production"
+    variables = {  # python-hcl2 keeps the quotes of block labels and string values
+        name.strip('"'): str(body.get("default", "")).strip('"')
+        for block in hcl2.loads((production / "variables.tf").read_text())["variable"]
+        for name, body in block.items()
+    }
+    data = platform.config_map()["data"]
+    assert data["CULTUREMESH_BUCKET_PREFIX"] == variables["bucket_prefix"]
+    assert data["CULTUREMESH_AWS_REGION"] == variables["region"]
+    assert data["CULTUREMESH_REGISTRY_TABLE"] == f"{variables['bucket_prefix']}registry"  # main.tf: table_name
+
+
+INVALID_CONFIG_MAPS = [
+    (("data", "CULTUREMESH STORE"), "s3", "a key is alphanumerics"),
+    (("data", "CULTUREMESH_PORT"), 8470, "expected a string value, got int"),
+    (("metadata", "name"), "Platform_Config", "is not a DNS-1123 subdomain"),
+    (("spec",), {}, "spec: unknown field of a v1 ConfigMap"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "expected"), INVALID_CONFIG_MAPS)
+def test_validate_refuses_a_broken_config_map(path: tuple[str, ...], value: Any, expected: str) -> None:
+    from culturemesh.deploy import platform
+    from culturemesh.deploy.crds import crd_problems
+
+    config = platform.config_map()
+    _account_edit(path, value)(config)
+    (problem,) = crd_problems(config)
+    assert expected in problem

@@ -1,7 +1,8 @@
 """Knative objects checked against the real CRD schemas (their openAPIV3Schema, vendored in
 ``knative-schemas.json``), as the Kubernetes API server would before any webhook runs; and the
-core ``v1`` ServiceAccounts culturemesh generates, against the API server's own rules for them
-(known fields and their types, required name, DNS-1123 names) plus the IRSA role annotation."""
+core ``v1`` ServiceAccounts and ConfigMap culturemesh generates, against the API server's own
+rules for them (known fields and their types, required name, DNS-1123 names, ConfigMap keys)
+plus the IRSA role annotation."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from typing import Any
 SCHEMAS = Path(__file__).with_name("knative-schemas.json")
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_CONFIG_MAP_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+_CONFIG_MAP_FIELDS = {"apiVersion", "kind", "metadata", "data", "binaryData", "immutable"}
 _SERVICE_ACCOUNT_FIELDS = {
     "apiVersion",
     "kind",
@@ -37,10 +40,13 @@ def crd_problems(obj: Mapping[str, Any]) -> list[str]:
     key = f"{obj.get('apiVersion')}/{obj.get('kind')}"
     if key == "v1/ServiceAccount":
         return service_account_problems(obj)
+    if key == "v1/ConfigMap":
+        return config_map_problems(obj)
     schema = _schemas().get(key)
     if schema is None:
         known = ", ".join(name for name in sorted(_schemas()) if not name.startswith("_"))
-        return [f"apiVersion/kind: no CRD schema for {key}; culturemesh generates {known} and v1/ServiceAccount"]
+        core = "v1/ServiceAccount and v1/ConfigMap"
+        return [f"apiVersion/kind: no CRD schema for {key}; culturemesh generates {known}, {core}"]
     errors = sorted(Draft202012Validator(schema).iter_errors(dict(obj)), key=lambda e: list(e.absolute_path))
     return [f"{'.'.join(map(str, e.absolute_path)) or '<object>'}: {e.message}" for e in errors]
 
@@ -84,4 +90,25 @@ def service_account_problems(obj: Mapping[str, Any]) -> list[str]:
             f"metadata.annotations[{ROLE_ANNOTATION}]: {role!r} is not an IAM role ARN "
             "(arn:aws:iam::<12-digit account>:role/<name>)"
         )
+    return problems
+
+
+def config_map_problems(obj: Mapping[str, Any]) -> list[str]:
+    """A core v1 ConfigMap: known fields, a DNS-1123 subdomain name, keys of alphanumerics, '-',
+    '_' or '.' (at most 253 characters), and string values."""
+    problems = [f"{field}: unknown field of a v1 ConfigMap" for field in obj if field not in _CONFIG_MAP_FIELDS]
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, Mapping):
+        return [*problems, "metadata: required: a map with name and namespace"]
+    problems += _name("metadata.name", metadata.get("name"), _DNS1123_SUBDOMAIN, "DNS-1123 subdomain", 253)
+    if "namespace" in metadata:
+        problems += _name("metadata.namespace", metadata["namespace"], _DNS1123_LABEL, "DNS-1123 label", 63)
+    data = obj.get("data") or {}
+    if not isinstance(data, Mapping):
+        return [*problems, "data: expected a map of string to string"]
+    for key, value in data.items():
+        if not isinstance(key, str) or not _CONFIG_MAP_KEY.fullmatch(key) or len(key) > 253:
+            problems.append(f"data[{key!r}]: a key is alphanumerics, '-', '_' or '.' (at most 253 characters)")
+        if not isinstance(value, str):
+            problems.append(f"data[{key!r}]: expected a string value, got {type(value).__name__}")
     return problems

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from culturemesh import __version__, events
-from culturemesh.deploy import irsa
+from culturemesh.deploy import irsa, platform
 from culturemesh.descriptor import Descriptor, InputPort
 from culturemesh.errors import ConfigError
 from culturemesh.settings import DEFAULT_BROKER, DEFAULT_NAMESPACE
@@ -42,7 +42,16 @@ def dead_letter_sink(namespace: str = DEFAULT_NAMESPACE) -> dict[str, Any]:
         "spec": {
             "template": {
                 "metadata": {"annotations": annotations},
-                "spec": {"containers": [{"image": IMAGE, "command": ["culturemesh"], "args": ["dead-letters"]}]},
+                "spec": {
+                    "containers": [
+                        {
+                            "image": IMAGE,
+                            "command": ["culturemesh"],
+                            "args": ["dead-letters"],
+                            "envFrom": platform.ENV_FROM,
+                        }
+                    ]
+                },
             }
         },
     }
@@ -112,6 +121,7 @@ def services(descriptor: Descriptor, project: Path, namespace: str = DEFAULT_NAM
                                         "--signature-type=http",
                                     ],
                                     "env": _env(descriptor),
+                                    "envFrom": platform.ENV_FROM,
                                 }
                             ],
                         },
@@ -316,6 +326,7 @@ def s3_adapter(namespace: str = DEFAULT_NAMESPACE) -> list[dict[str, Any]]:
                 "valueFrom": {"configMapKeyRef": {"name": "culturemesh", "key": "landing-queue-url"}},
             }
         ],
+        "envFrom": platform.ENV_FROM,
     }
     return [
         {
@@ -356,13 +367,15 @@ def write(
     descriptors: Sequence[Descriptor], project: Path, out: Path, aws_account_id: str = irsa.PLACEHOLDER_ACCOUNT
 ) -> list[Path]:
     """Write ``knative/broker.yaml``, ``knative/<product>.yaml`` (what the embedded mesh runs too)
-    and ``knative/cluster/`` (what only a cluster runs: the S3 adapter, EventTypes, and the
-    ServiceAccounts annotated with the IAM roles of ``aws_account_id``)."""
+    and ``knative/cluster/`` (what only a cluster runs: the S3 adapter, EventTypes, the
+    platform's settings ConfigMap, and the ServiceAccounts annotated with the IAM roles of
+    ``aws_account_id``)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "cluster").mkdir(exist_ok=True)
     written = [
         _dump(out / "broker.yaml", [broker(), dead_letter_sink()]),
         _dump(out / "cluster" / "s3-adapter.yaml", s3_adapter()),
+        _dump(out / "cluster" / "platform-config.yaml", [platform.config_map()]),
     ]
     types = [obj for descriptor in descriptors for obj in event_types(descriptor)]
     written.append(_dump(out / "cluster" / "event-types.yaml", types))
