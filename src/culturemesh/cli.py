@@ -48,7 +48,16 @@ def main(ctx: click.Context, project: Path | None, home: Path | None, log_format
     ctx.obj = settings
 
 
-from culturemesh.commands import catalog, consumer, diff, linkeddata, mesh, products, tokens  # noqa: E402  (commands register on `main`)
+from culturemesh.commands import (  # noqa: E402  (commands register on `main`)
+    catalog,
+    consumer,
+    diff,
+    linkeddata,
+    mesh,
+    products,
+    scaffold,
+    tokens,
+)
 
-for module in (products, mesh, consumer, diff, tokens, linkeddata, catalog):
+for module in (products, scaffold, mesh, consumer, diff, tokens, linkeddata, catalog):
     module.register(main)
