@@ -31,4 +31,8 @@ def test_demo_shows_the_consumer_receiving_the_published_event_and_exits_0(tmp_p
     assert "consumer received be.culturemesh.upload.rejected" in out
     assert "row 2, column price: 'twelve'" in out
     assert "200 rows" in out
+    assert "SHACL against the OSLO shapes: conforms" in out
+    assert "as 'owner': 4 activities in 13 graphs" in out  # answered by the SPARQL endpoint over HTTP
+    assert "ticketing/ticket-sales  (" in out  # found by the catalog's search
+    assert "/catalog/" in out
     assert not (tmp_path / "demo" / "mesh" / "mesh.json").exists()  # the mesh was stopped
