@@ -14,6 +14,14 @@ Exception tree::
     │   └── MeshUnavailable             the mesh is not running or not reachable
     └── EventError                      exit 7   a CloudEvent is malformed or breaks its schema
 
+Leaves defined next to the concept they belong to:
+
+    access.AccessDenied                 exit 8   a principal without a grant
+    kms.KmsError                        exit 9   a key refused, a ciphertext that does not decrypt
+    compatibility.BreakingChange        exit 10  ``culturemesh diff`` found a breaking change
+    catalog.errors.RegistryError        exit 11  the catalog registry refused a request
+    linkeddata.yarrrml.MappingError     exit 12  a YARRRML mapping, or a row it cannot map
+
 Every leaf carries the fields that explain it and states them in its message.
 """
 

@@ -57,7 +57,7 @@ def test_bad_value_exits_with_one_message_naming_mapping_rule_and_row(tmp_path: 
     rows = (PRODUCT / "samples" / "deelnames.csv").read_text().replace("2026-12-03T19:21:00", "2026-12-33T19:21:00")
     (tmp_path / "deelnames.csv").write_text(rows)
     result = culturemesh("map", "m.yaml", cwd=tmp_path)
-    assert result.returncode == 8
+    assert result.returncode == 12
     assert result.stderr.strip().splitlines() == [
         "error: m.yaml, mapping 'tijdstip', rule mappings.tijdstip.po[1], row 3: value '2026-12-33T19:21:00+01:00' "
         "is not a valid xsd:dateTime: expected a date-time YYYY-MM-DDThh:mm:ss[Z|+hh:mm]"

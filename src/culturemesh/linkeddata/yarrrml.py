@@ -45,7 +45,7 @@ _IRI_SCHEMES = frozenset({"http", "https", "urn", "mailto", "ftp", "tag", "file"
 class MappingError(CultureMeshError):
     """A mapping is wrong, or a row cannot be mapped: names file, mapping, rule and (when known) row."""
 
-    exit_code = 8
+    exit_code = 12  # 8 is access denied
 
     def __init__(
         self, message: str, *, file: str, mapping: str | None = None, rule: str | None = None, row: int | None = None
