@@ -23,21 +23,29 @@ def parse_pairs(pairs: Sequence[str], flag: str) -> dict[str, str]:
     return result
 
 
+SUBSCRIPTION_LABEL = "culturemesh.be/subscription"
+
+
 def subscription(
     name: str,
     sink: str,
     exact: dict[str, str],
     prefix: dict[str, str] | None = None,
     namespace: str = DEFAULT_NAMESPACE,
+    durable: bool = True,
 ) -> dict[str, Any]:
     """The Trigger for a consumer subscription: one ``exact``/``prefix`` filter per attribute (Knative
-    allows one attribute per filter), ANDed."""
+    allows one attribute per filter), ANDed. A durable one is labelled :data:`SUBSCRIPTION_LABEL`,
+    which is how the catalog tells subscriptions from the temporary Triggers of ``culturemesh tail``."""
     filters: list[dict[str, Any]] = [{"exact": {name: value}} for name, value in sorted(exact.items())]
     filters += [{"prefix": {name: value}} for name, value in sorted((prefix or {}).items())]
+    metadata: dict[str, Any] = {"name": name, "namespace": namespace}
+    if durable:
+        metadata["labels"] = {SUBSCRIPTION_LABEL: "true"}
     return {
         "apiVersion": "eventing.knative.dev/v1",
         "kind": "Trigger",
-        "metadata": {"name": name, "namespace": namespace, "labels": {"culturemesh.be/subscription": "true"}},
+        "metadata": metadata,
         "spec": {"broker": DEFAULT_BROKER, "filters": filters, "subscriber": {"uri": sink}},
     }
 

@@ -5,7 +5,7 @@ are published, consumer subscriptions as they are applied, and the periodic fres
   register`` (the deploy path) and a product function that finds itself unregistered;
 - :func:`register_published`: a product function, for each version it publishes;
 - :func:`watch`: the embedded mesh, every ``catalog_interval`` seconds: consumer subscriptions
-  (Triggers whose subscriber is a plain URL, other than ``culturemesh tail``'s temporary ones) and
+  (Triggers labelled ``culturemesh.be/subscription: "true"``, as ``culturemesh subscribe`` makes them) and
   the stale events of late ports (published to the broker ingress).
 """
 
@@ -31,10 +31,10 @@ from culturemesh.errors import CultureMeshError, DescriptorError, Issue
 from culturemesh.events import now_iso
 from culturemesh.logs import get_logger
 from culturemesh.settings import Settings
+from culturemesh.subscriptions import SUBSCRIPTION_LABEL
 from culturemesh.versions import Manifest
 
 log = get_logger("culturemesh.catalog")
-TAIL_PREFIX = "tail-"  # `culturemesh tail` follows events through a temporary Trigger; not a subscription
 
 
 def _read(path: Path) -> str:
@@ -64,17 +64,19 @@ def register_published(registry: Registry, descriptor: Descriptor, manifest: Man
         return registry.register_version(manifest, uri)
 
 
-def is_subscription(name: str, spec: Mapping[str, Any]) -> bool:
-    subscriber = spec.get("subscriber") or {}
-    return bool(subscriber.get("uri")) and "ref" not in subscriber and not name.startswith(TAIL_PREFIX)
+def is_subscription(trigger: Mapping[str, Any]) -> bool:
+    """A consumer subscription: a Trigger labelled so by ``culturemesh subscribe`` (or the catalog's
+    copy-paste YAML), delivering to a URL."""
+    labels = (trigger.get("metadata") or {}).get("labels") or {}
+    subscriber = (trigger.get("spec") or {}).get("subscriber") or {}
+    return labels.get(SUBSCRIPTION_LABEL) == "true" and bool(subscriber.get("uri"))
 
 
 def sync_subscriptions(registry: Registry, triggers: Sequence[Mapping[str, Any]]) -> None:
     """Make the registry's subscriptions those of ``triggers`` (Trigger objects as applied)."""
     wanted = {}
     for trigger in triggers:
-        name = str(trigger.get("metadata", {}).get("name", ""))
-        if is_subscription(name, trigger.get("spec", {})):
+        if is_subscription(trigger):
             record = subscription_from_trigger(trigger, now_iso())
             wanted[(record.product, record.name)] = record
     for stored in registry.subscriptions():
@@ -116,7 +118,10 @@ async def watch_mesh(settings: Settings, triggers: Mapping[tuple[str, str], Any]
     from culturemesh.mesh.client import publish
 
     def applied() -> list[dict[str, Any]]:
-        return [{"metadata": {"name": name}, "spec": dict(t.spec)} for (_, name), t in list(triggers.items())]
+        return [
+            {"metadata": {"name": name, "labels": dict(t.labels)}, "spec": dict(t.spec)}
+            for (_, name), t in list(triggers.items())
+        ]
 
     registry = open_registry(settings)
     try:

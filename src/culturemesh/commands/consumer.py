@@ -80,7 +80,7 @@ async def _tail(settings: Settings, exact: dict[str, str], count: int | None, ti
     name = f"tail-{os.getpid()}"
     received = 0
     async with LocalSink() as sink:
-        await asyncio.to_thread(client.apply, [subscription(name, sink.url, exact)])
+        await asyncio.to_thread(client.apply, [subscription(name, sink.url, exact, durable=False)])
         click.echo(f"# following {json.dumps(exact) if exact else 'every event'} (Ctrl-C to stop)", err=True)
         try:
             while count is None or received < count:

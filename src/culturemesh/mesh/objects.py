@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from culturemesh.errors import MeshError
@@ -109,6 +109,7 @@ class Trigger:
     delivery_spec: Mapping[str, Any] | None
     matches: Predicate
     ordered: bool = False
+    labels: Mapping[str, str] = field(default_factory=dict)  # metadata.labels (the catalog reads them)
 
     def delivery(self, broker: Broker | None) -> Delivery:
         base = broker.delivery if broker else CLUSTER_DEFAULT
@@ -238,7 +239,8 @@ def parse_trigger(obj: Mapping[str, Any]) -> Trigger:
             f"metadata.annotations[{ORDER_ANNOTATION}]",
             f"expected ordered or unordered, got {order!r}",
         )
-    return Trigger(namespace, name, broker, subscriber, spec, delivery, matches, order == "ordered")
+    labels = {str(k): str(v) for k, v in ((obj.get("metadata") or {}).get("labels") or {}).items()}
+    return Trigger(namespace, name, broker, subscriber, spec, delivery, matches, order == "ordered", labels)
 
 
 def parse_service(obj: Mapping[str, Any]) -> Service:
