@@ -17,12 +17,14 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 
 from culturemesh.errors import ConfigError
 
 ANONYMOUS = "anonymous"
+_PRINCIPAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}")
 _PREFIX = "cmt_"  # recognisable in a secret scanner, like GitHub's ghp_
 
 
@@ -47,8 +49,11 @@ class TokenStore:
 
     def issue(self, principal: str) -> str:
         """A new token for ``principal``; returned once, stored only as its hash."""
-        if not principal or principal == ANONYMOUS or not principal.replace("-", "").replace(":", "").isalnum():
-            raise ConfigError(f"principal {principal!r}: expected a name of letters, digits, '-' or ':'")
+        if principal == ANONYMOUS or not _PRINCIPAL.fullmatch(principal):
+            raise ConfigError(
+                f"principal {principal!r}: expected a name of letters, digits, '-', '_', '.', ':' or '/' "
+                "(such as analyst or product:ticketing/ticket-sales)"
+            )
         token = _PREFIX + secrets.token_urlsafe(32)
         tokens = self._read()
         tokens[_digest(token)] = principal

@@ -57,7 +57,7 @@ class LiveCatalog:
     def get(self, path: str, principal: str | None = None) -> Reply:
         return call(self.url + path, headers=self.auth(principal) if principal else None)
 
-    def register(self, path: Path, principal: str = "owner") -> Reply:
+    def register(self, path: Path, principal: str = "operator") -> Reply:
         headers = {**self.auth(principal), "Content-Type": "application/yaml"}
         return call(f"{self.url}/api/products", "POST", path.read_bytes(), headers)
 
@@ -76,7 +76,9 @@ def start_catalog(home: Path) -> LiveCatalog:
     home.mkdir(parents=True, exist_ok=True)
     mesh = Mesh(home, port, env)
     mesh.start()
-    tokens = {who: mesh.cli("tokens", "issue", who).stdout.strip().splitlines()[-1] for who in ("owner", "public")}
+    tokens = {
+        who: mesh.cli("tokens", "issue", who).stdout.strip().splitlines()[-1] for who in ("owner", "public", "operator")
+    }
     live = LiveCatalog(mesh, tokens)
     for descriptor in (TICKET_SALES, SALES_BY_VENUE):
         reply = live.register(descriptor)

@@ -111,12 +111,36 @@ def test_registering_needs_a_token_and_the_same_descriptor_twice_changes_nothing
     assert again.status == 200 and again.json()["id"] == "ticketing/sales-by-venue"
     as_json = json.dumps(yaml.safe_load(SALES_BY_VENUE.read_text())).encode()
     reply = call(
-        live.url + "/api/products", "POST", as_json, {**live.auth("owner"), "Content-Type": "application/json"}
+        live.url + "/api/products", "POST", as_json, {**live.auth("operator"), "Content-Type": "application/json"}
     )
     assert reply.status in (200, 201) and reply.json()["inputs"] == [
         {"product": "ticketing/ticket-sales", "port": "sales"}
     ]
     assert snapshot(live).count("sales-by-venue") >= before.count("sales-by-venue")
+
+
+def test_only_operators_and_the_product_itself_may_register_and_a_refusal_changes_nothing(
+    live: LiveCatalog,
+) -> None:
+    before = snapshot(live)
+    for principal in ("owner", "public"):
+        assert_error(live.register(SALES_BY_VENUE, principal), 403, "access_denied")
+        reply = call(
+            live.url + "/api/products/ticketing/sales-by-venue/ports/daily/versions",
+            "POST",
+            version_body("ticketing/sales-by-venue", "daily"),
+            {**live.auth(principal), "Content-Type": "application/json"},
+        )
+        assert_error(reply, 403, "access_denied")
+    assert snapshot(live) == before
+    itself = live.mesh.cli("tokens", "issue", "product:ticketing/sales-by-venue").stdout.strip().splitlines()[-1]
+    reply = call(
+        live.url + "/api/products",
+        "POST",
+        SALES_BY_VENUE.read_bytes(),
+        {"Authorization": f"Bearer {itself}", "Content-Type": "application/yaml"},
+    )
+    assert reply.status == 200  # already registered with this very descriptor
 
 
 BAD_REQUESTS = [
@@ -210,7 +234,7 @@ def test_bad_input_gets_a_clear_json_4xx_and_changes_nothing(
             "ticketing/ticket-sales" if "nope" in path else "ticketing/sales-by-venue",
             "nope" if "nope" in path else "daily",
         )
-    headers = {**live.auth("owner"), **({"Content-Type": kind} if kind else {})}
+    headers = {**live.auth("operator"), **({"Content-Type": kind} if kind else {})}
     reply = call(live.url + path, method, body, headers)
     assert_error(reply, status, code)
     assert len(reply.json()["detail"]) > 10

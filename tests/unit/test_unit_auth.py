@@ -38,7 +38,13 @@ def test_revoked_tokens_stop_working(tmp_path: Path) -> None:
     assert store.authenticate(f"Bearer {other}") == "public"
 
 
-@pytest.mark.parametrize("name", ["", "anonymous", "has space", "semi;colon"])
+def test_product_principals_get_tokens(tmp_path: Path) -> None:
+    store = TokenStore(tmp_path)
+    token = store.issue("product:ticketing/ticket-sales")
+    assert store.authenticate(f"Bearer {token}") == "product:ticketing/ticket-sales"
+
+
+@pytest.mark.parametrize("name", ["", "anonymous", "has space", "semi;colon", "/leading-slash", "x" * 201])
 def test_principal_names_are_checked(tmp_path: Path, name: str) -> None:
     with pytest.raises(ConfigError, match="principal"):
         TokenStore(tmp_path).issue(name)

@@ -2,7 +2,8 @@
 ``openapi.yaml``, which is served at ``/api/openapi.yaml``).
 
 Reads are open; sample rows are read as the caller's principal (a bearer token, else
-``anonymous``) and only within the port's grant. Writes need a token. Every error is
+``anonymous``) and only within the port's grant. Writes need the token of an ``operator`` or of
+the product itself (``product:<domain>/<name>``). Every error is
 ``{"error": CODE, "detail": MESSAGE}`` with a 4xx status and changes nothing. The registry's
 blocking calls run in a worker thread, so the broker on the same event loop never waits on them.
 """
@@ -191,14 +192,32 @@ def list_products(registry: Registry, query: Mapping[str, str]) -> dict[str, Any
     return {"products": page[offset : offset + limit], "total": len(hits), "limit": limit, "offset": offset}
 
 
-def register_product(registry: Registry, text: str) -> tuple[int, dict[str, Any]]:
+OPERATOR = "operator"
+
+
+def may_register(principal: str, product_id: str) -> None:
+    """Registering a product or a version is for the platform's operators and for the product
+    itself (its functions' principal ``product:<domain>/<name>``); :class:`ApiError` 403 otherwise."""
+    if principal not in (OPERATOR, f"product:{product_id}"):
+        raise ApiError(
+            403,
+            "access_denied",
+            f"principal {principal!r} may not register {product_id}: only {OPERATOR!r} and 'product:{product_id}' may",
+        )
+
+
+def register_product(registry: Registry, text: str, principal: str) -> tuple[int, dict[str, Any]]:
     candidate = build_product(text, "request body", datetime.now(UTC).isoformat())
+    may_register(principal, candidate.id)
     existed = candidate.id in {p.id for p in registry.products()}
     record = registry.register_product(text, source="request body")
     return (200 if existed else 201), product_json(registry, record)
 
 
-def register_version(registry: Registry, product_id: str, port: str, body: Any) -> tuple[int, dict[str, Any]]:
+def register_version(
+    registry: Registry, product_id: str, port: str, body: Any, principal: str
+) -> tuple[int, dict[str, Any]]:
+    may_register(principal, product_id)
     errors = sorted(_validator("VersionRegistration").iter_errors(body), key=lambda e: list(e.absolute_path))
     if errors:
         where = "/".join(str(p) for p in errors[0].absolute_path) or "<body>"
@@ -320,7 +339,8 @@ async def _list(request: web.Request) -> web.Response:
 
 async def _register(request: web.Request) -> web.Response:
     catalog = _catalog(request)
-    if catalog.principal(request.headers.get("Authorization")) == ANONYMOUS:
+    principal = catalog.principal(request.headers.get("Authorization"))
+    if principal == ANONYMOUS:
         raise ApiError(401, "token_required", "registering needs a bearer token", {"WWW-Authenticate": "Bearer"})
     kind = media_type(request, ("application/json", *_YAML_TYPES))
     body = await read_body(request)
@@ -333,7 +353,7 @@ async def _register(request: web.Request) -> web.Response:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise ApiError(400, "invalid_descriptor", "the descriptor is not UTF-8 text") from None
-    status, product = await blocking(register_product, catalog.registry, text)
+    status, product = await blocking(register_product, catalog.registry, text, principal)
     return web.json_response(product, status=status)
 
 
@@ -363,12 +383,13 @@ async def _versions(request: web.Request) -> web.Response:
 
 async def _add_version(request: web.Request) -> web.Response:
     catalog = _catalog(request)
-    if catalog.principal(request.headers.get("Authorization")) == ANONYMOUS:
+    principal = catalog.principal(request.headers.get("Authorization"))
+    if principal == ANONYMOUS:
         raise ApiError(401, "token_required", "registering needs a bearer token", {"WWW-Authenticate": "Bearer"})
     media_type(request, ("application/json",))
     body = parse_json(await read_body(request))
     product_id, port = _product_id(request), request.match_info["port"]
-    status, version = await blocking(register_version, catalog.registry, product_id, port, body)
+    status, version = await blocking(register_version, catalog.registry, product_id, port, body, principal)
     return web.json_response(version, status=status)
 
 
