@@ -15,7 +15,8 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from culturemesh.deploy import irsa, knative
+from culturemesh import deadletters, events
+from culturemesh.deploy import catalog, irsa, knative
 from culturemesh.errors import ConfigError
 from culturemesh.mesh import objects
 from culturemesh.mesh.ping import parse_ping_source
@@ -59,7 +60,11 @@ def generated() -> list[dict[str, Any]]:
 
 def cluster_only() -> list[dict[str, Any]]:
     products = load_products(REPO / "functions")
-    return [*knative.s3_adapter(), *(obj for d in products for obj in knative.event_types(d))]
+    return [
+        *knative.s3_adapter(),
+        *catalog.freshness_check(),
+        *(obj for d in products for obj in knative.event_types(d)),
+    ]
 
 
 def service_accounts() -> list[dict[str, Any]]:
@@ -214,13 +219,14 @@ def test_every_generated_service_account_is_valid(account: dict[str, Any]) -> No
 
 def test_service_accounts_name_the_role_of_the_given_account_and_the_committed_ones_a_placeholder() -> None:
     (ticket_sales,) = [d for d in load_products(REPO / "functions") if d.name == "ticket-sales"]
-    (product, adapter) = irsa.service_accounts([ticket_sales], "123456789012")
-    assert product["metadata"]["annotations"][irsa.ROLE_ANNOTATION] == (
-        "arn:aws:iam::123456789012:role/culturemesh-ticketing-ticket-sales"
-    )
-    assert adapter["metadata"]["annotations"][irsa.ROLE_ANNOTATION] == (
-        "arn:aws:iam::123456789012:role/culturemesh-s3-adapter"
-    )
+    accounts = irsa.service_accounts([ticket_sales], "123456789012")
+    roles = {sa["metadata"]["name"]: sa["metadata"]["annotations"][irsa.ROLE_ANNOTATION] for sa in accounts}
+    assert roles == {
+        "dp-ticketing-ticket-sales": "arn:aws:iam::123456789012:role/culturemesh-ticketing-ticket-sales",
+        "culturemesh-s3-adapter": "arn:aws:iam::123456789012:role/culturemesh-s3-adapter",
+        "culturemesh-dead-letters": "arn:aws:iam::123456789012:role/culturemesh-dead-letters",
+        "culturemesh-catalog": "arn:aws:iam::123456789012:role/culturemesh-catalog",
+    }
     committed = (REPO / "knative" / "cluster" / "service-accounts.yaml").read_text()
     assert f"arn:aws:iam::{irsa.PLACEHOLDER_ACCOUNT}:role/" in committed
     with pytest.raises(ConfigError, match="expected the 12 digits of an AWS account id"):
@@ -320,3 +326,53 @@ def test_validate_refuses_a_broken_config_map(path: tuple[str, ...], value: Any,
     _account_edit(path, value)(config)
     (problem,) = crd_problems(config)
     assert expected in problem
+
+
+# -- the platform's Services in a cluster: dead-letter sink and freshness check ---------------
+
+
+def test_the_dead_letter_sink_runs_as_its_own_service_account_which_is_generated() -> None:
+    (sink,) = [o for o in generated() if o["kind"] == "Service" and o["metadata"]["name"] == deadletters.SERVICE]
+    account = sink["spec"]["template"]["spec"]["serviceAccountName"]
+    assert account == irsa.DEAD_LETTERS_ACCOUNT
+    assert account in {sa["metadata"]["name"] for sa in service_accounts()}
+    # every generated Trigger dead-letters into exactly this Service
+    refs = {t["spec"]["delivery"]["deadLetterSink"]["ref"]["name"] for t in generated() if t["kind"] == "Trigger"}
+    assert refs == {sink["metadata"]["name"]}
+
+
+def test_the_catalog_ping_reaches_the_catalog_service_and_only_it() -> None:
+    service, binding, ping, trigger = catalog.freshness_check()
+    assert ping["spec"]["schedule"] == "*/5 * * * *" and ping["spec"]["sink"]["ref"]["kind"] == "Broker"
+    tick = parse_ping_source(ping).event(datetime(2026, 11, 28, 3, 5, tzinfo=UTC))
+    parsed = objects.parse_trigger(trigger)
+    assert parsed.matches(tick.attributes)
+    product_ping, _ = knative.scheduled_run(scheduled_fixture())
+    assert not parsed.matches(parse_ping_source(product_ping).event(datetime.now(UTC)).attributes)
+    assert not parsed.matches({"type": events.STALE, "source": tick.attributes["source"]})
+    assert trigger["spec"]["subscriber"]["ref"]["name"] == service["metadata"]["name"] == catalog.SERVICE
+    assert trigger["spec"]["delivery"]["deadLetterSink"]["ref"]["name"] == deadletters.SERVICE
+    assert binding["spec"]["subject"]["name"] == catalog.SERVICE and binding["spec"]["sink"]["ref"]["kind"] == "Broker"
+    spec = service["spec"]["template"]["spec"]
+    assert spec["serviceAccountName"] == irsa.CATALOG_ACCOUNT
+    assert spec["containers"][0]["command"] + spec["containers"][0]["args"] == ["culturemesh", "catalog", "serve-check"]
+
+
+def test_the_catalog_check_is_cluster_only_and_passes_validate(tmp_path: Path) -> None:
+    from culturemesh.commands.products import check_manifests
+
+    written = knative.write(load_products(REPO / "functions"), REPO, tmp_path)
+    assert tmp_path / "cluster" / "catalog-check.yaml" in written
+    top_level = [o for path in tmp_path.glob("*.yaml") for o in yaml.safe_load_all(path.read_text())]
+    assert catalog.SERVICE not in {o["metadata"]["name"] for o in top_level}
+    assert check_manifests(tmp_path) == []
+
+
+def test_every_product_declares_its_stale_events_as_an_event_type() -> None:
+    for descriptor in load_products(REPO / "functions"):
+        stale = [t for t in knative.event_types(descriptor) if t["spec"]["type"] == events.STALE]
+        (event_type,) = stale
+        event = events.stale(descriptor.qualified_name, "port", "v1", {})
+        assert event_type["spec"]["source"] == event.source
+    committed = list(yaml.safe_load_all((REPO / "knative" / "cluster" / "event-types.yaml").read_text()))
+    assert {t["spec"]["type"] for t in committed} == set(knative.EMITTED)

@@ -23,7 +23,7 @@ from typing import Any
 import hcl2
 import pytest
 
-from culturemesh import keys
+from culturemesh import deadletters, keys
 from culturemesh.deploy import irsa, knative
 from culturemesh.descriptor import Descriptor
 from culturemesh.keyring import LocalKms
@@ -79,6 +79,15 @@ def products_type(root: Path) -> Any:
 
 def function_role(product: str) -> str:
     return f"arn:aws:iam::{ACCOUNT}:role/culturemesh-{product.replace('/', '-')}"
+
+
+SINK_ROLE = f"arn:aws:iam::{ACCOUNT}:role/{irsa.DEAD_LETTERS_ROLE}"
+# The iam module's key for each platform Service's role and trust policy, by its service account.
+PLATFORM_KEYS = {
+    irsa.ADAPTER_ACCOUNT: "s3-adapter",
+    irsa.DEAD_LETTERS_ACCOUNT: "dead-letters",
+    irsa.CATALOG_ACCOUNT: "catalog",
+}
 
 
 def each(key: str, value: Any) -> dict[str, Any]:
@@ -172,7 +181,7 @@ def test_checkov_passed_the_security_settings_on_every_bucket_key_queue_and_tabl
     checkov_report: dict[str, Any],
 ) -> None:
     passed = {(c["check_id"], c["resource"]) for c in checkov_report["results"]["passed_checks"]}
-    buckets = [f'module.storage.aws_s3_bucket.data["{b}"]' for b in ("landing", "products", "reports")]
+    buckets = [f'module.storage.aws_s3_bucket.data["{b}"]' for b in ("landing", "products", "reports", "dead-letters")]
     expected = {
         *(
             (check, bucket)
@@ -181,7 +190,12 @@ def test_checkov_passed_the_security_settings_on_every_bucket_key_queue_and_tabl
         ),
         *(
             ("CKV_AWS_7", key)
-            for key in ("aws_kms_key.platform", "module.registry.aws_kms_key.table", "module.kms.aws_kms_key.this")
+            for key in (
+                "aws_kms_key.platform",
+                "module.registry.aws_kms_key.table",
+                "module.kms.aws_kms_key.this",
+                'module.kms.aws_kms_key.platform["platform/dead-letters"]',
+            )
         ),
         *(("CKV_AWS_27", f"module.storage.aws_sqs_queue.{q}") for q in ("landing_events", "landing_events_dlq")),
         ("CKV_AWS_28", "module.registry.aws_dynamodb_table.registry"),
@@ -258,6 +272,7 @@ def kms_scope(products: dict[str, Any], principal_role_arns: dict[str, str] | No
     variables = {
         "products": products,
         "function_role_arns": {id_: function_role(id_) for id_ in products},
+        "platform_role_arns": {deadletters.PRINCIPAL: SINK_ROLE},
         "principal_role_arns": arns,
     }
     return hcl_eval.module_scope(MODULES / "kms", variables, data=DATA)
@@ -451,24 +466,35 @@ def generated_service_accounts() -> dict[str, dict[str, Any]]:
     descriptors = load_products(REPO / "functions")
     products = {irsa.function_service_account(d): d.qualified_name for d in descriptors}
     accounts = irsa.service_accounts(descriptors, ACCOUNT)
-    return {products.get(account["metadata"]["name"], "s3-adapter"): account for account in accounts}
+    keys_ = {**products, **PLATFORM_KEYS}
+    return {keys_[account["metadata"]["name"]]: account for account in accounts}
 
 
 def role_names() -> dict[str, str]:
-    """Per product id (and "s3-adapter") the name the iam module gives the role, evaluated."""
+    """Per product id (and per platform Service's key) the name the iam module gives the role, evaluated."""
     scope = iam_scope()
     function = hcl_eval.block_of(MODULES / "iam" / "main.tf", "resource", "aws_iam_role", "function")
-    adapter = hcl_eval.block_of(MODULES / "iam" / "main.tf", "resource", "aws_iam_role", "adapter")
     names = {
         k: hcl_eval.evaluate(hcl_eval.attribute(function, "name"), {**scope, **each(k, v)})
         for k, v in hcl_eval.evaluate(hcl_eval.attribute(function, "for_each"), scope).items()
     }
-    return {**names, "s3-adapter": hcl_eval.evaluate(hcl_eval.attribute(adapter, "name"), scope)}
+    for key, resource in {"s3-adapter": "adapter", "dead-letters": "dead_letters", "catalog": "catalog"}.items():
+        role = hcl_eval.block_of(MODULES / "iam" / "main.tf", "resource", "aws_iam_role", resource)
+        names[key] = hcl_eval.evaluate(hcl_eval.attribute(role, "name"), scope)
+        trust = hcl_eval.evaluate(hcl_eval.attribute(role, "assume_role_policy"), _documents(scope))
+        assert trust == f"assume[{key}]", resource  # the role uses its own trust policy
+    return names
+
+
+def _documents(scope: dict[str, Any]) -> dict[str, Any]:
+    """A scope where data.aws_iam_policy_document.assume[k].json evaluates to "assume[k]"."""
+    assume = {k: {"json": f"assume[{k}]"} for k in ("s3-adapter", "dead-letters", "catalog")}
+    return {**scope, "data": {"aws_iam_policy_document": {"assume": assume}}}
 
 
 def test_every_generated_service_account_is_the_one_subject_its_roles_trust_policy_admits() -> None:
     accounts, subjects = generated_service_accounts(), trusted_subjects()
-    assert set(accounts) == set(subjects) == {*example_products(), "s3-adapter"}
+    assert set(accounts) == set(subjects) == {*example_products(), *PLATFORM_KEYS.values()}
     for key, account in accounts.items():
         metadata = account["metadata"]
         assert subjects[key] == [f"system:serviceaccount:{metadata['namespace']}:{metadata['name']}"], key
@@ -517,10 +543,11 @@ def test_only_the_adapter_may_receive_from_the_queue_and_functions_touch_only_th
     assert objects and all(re.fullmatch(r"arn:aws:s3:::culturemesh-\w+/ticketing/ticket-sales/\*", r) for r in objects)
 
 
-def test_bucket_names_are_the_ones_the_s3_store_uses_and_only_reports_expire() -> None:
+def test_bucket_names_are_the_ones_the_s3_store_uses_and_only_reports_and_dead_letters_expire() -> None:
     scope = hcl_eval.module_scope(MODULES / "storage", {"kms_key_arn": "arn:aws:kms:eu-west-1:123456789012:key/x"})
     store = S3Store(client=None, bucket_prefix=Settings(project=REPO, home=REPO / ".culturemesh").bucket_prefix)
-    assert scope["local"]["data_buckets"] == {b: store.bucket_name(b) for b in (LANDING, PRODUCTS, REPORTS)}
+    buckets = (LANDING, PRODUCTS, REPORTS, deadletters.BUCKET)
+    assert scope["local"]["data_buckets"] == {b: store.bucket_name(b) for b in buckets}
 
     lifecycle = hcl_eval.block_of(
         MODULES / "storage" / "main.tf", "resource", "aws_s3_bucket_lifecycle_configuration", "data"
@@ -529,7 +556,12 @@ def test_bucket_names_are_the_ones_the_s3_store_uses_and_only_reports_expire() -
         b: hcl_eval.evaluate(hcl_eval.attribute(lifecycle, "rule", "expiration", "days"), {**scope, **each(b, name)})
         for b, name in scope["local"]["data_buckets"].items()
     }
-    assert days == {LANDING: None, PRODUCTS: None, REPORTS: scope["var"]["report_retention_days"]}
+    assert days == {
+        LANDING: None,
+        PRODUCTS: None,
+        REPORTS: scope["var"]["report_retention_days"],
+        deadletters.BUCKET: scope["var"]["dead_letter_retention_days"],
+    }
 
 
 def test_the_landing_bucket_notifies_the_queue_of_every_created_object() -> None:

@@ -245,7 +245,7 @@ def register_products(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 def check(ctx: click.Context) -> None:
     """Emit a stale event for each late port not yet announced (to K_SINK, else the mesh's broker).
 
-    The embedded mesh does this on its own; in a cluster, run it on a schedule (a CronJob).
+    The embedded mesh does this on its own; a cluster runs `catalog serve-check` on a PingSource.
     """
     from culturemesh.catalog import freshness
     from culturemesh.mesh.client import publish
@@ -260,6 +260,28 @@ def check(ctx: click.Context) -> None:
     for event in emitted:
         click.echo(f"stale: {event.get('dataproduct')} port {event.get('outputport')} (event {event.id})")
     click.echo(f"{len(emitted)} stale event(s) sent to {sink}", err=True)
+
+
+@catalog_group.command("serve-check")
+@click.pass_context
+def serve_check(ctx: click.Context) -> None:
+    """Serve the freshness check on $PORT: each event POSTed (a PingSource tick) runs `catalog check`
+    once, publishing to K_SINK (knative/cluster/catalog-check.yaml runs it in a cluster)."""
+    import os
+
+    from culturemesh.catalog import checker
+    from culturemesh.errors import ConfigError
+    from culturemesh.mesh.client import publish
+
+    settings = settings_of(ctx)
+    sink = settings.sink
+    if not sink:
+        raise ConfigError("K_SINK is not set: bind the catalog check to the broker with a SinkBinding")
+    registry = _registry(ctx)
+    try:
+        checker.serve(int(os.environ.get("PORT", "8080")), registry, lambda found: publish(found, sink))
+    finally:
+        registry.close()
 
 
 @catalog_group.command("export")

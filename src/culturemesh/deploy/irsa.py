@@ -4,7 +4,8 @@ Each product's Knative Services run as ``dp-<domain>-<name>``; the ``iam`` Terra
 creates the role ``culturemesh-<domain>-<name>`` whose trust policy admits exactly
 ``system:serviceaccount:<namespace>:dp-<domain>-<name>``. The ServiceAccount carries that role's
 ARN in ``eks.amazonaws.com/role-arn`` so EKS's pod identity webhook hands the pods its credentials.
-The S3 adapter gets the same treatment with its own role.
+The platform's own Services get the same treatment, each with its own role: the S3 adapter, the
+dead-letter sink and the catalog's freshness check.
 
 The AWS account is not known when the manifests are generated for the repository: the committed
 files name :data:`PLACEHOLDER_ACCOUNT`, and an operator renders them for the real account with
@@ -25,6 +26,12 @@ ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 PLACEHOLDER_ACCOUNT = "000000000000"  # no AWS account has this id; STS refuses it, loudly
 ADAPTER_ACCOUNT = "culturemesh-s3-adapter"
 ADAPTER_ROLE = "culturemesh-s3-adapter"
+DEAD_LETTERS_ACCOUNT = "culturemesh-dead-letters"  # the Service culturemesh.deadletters.SERVICE
+DEAD_LETTERS_ROLE = "culturemesh-dead-letters"
+CATALOG_ACCOUNT = "culturemesh-catalog"  # the freshness check's Service (culturemesh.deploy.cluster)
+CATALOG_ROLE = "culturemesh-catalog"
+# The platform's Services (not a product's): service account -> the iam module's role for it.
+PLATFORM_ROLES = {ADAPTER_ACCOUNT: ADAPTER_ROLE, DEAD_LETTERS_ACCOUNT: DEAD_LETTERS_ROLE, CATALOG_ACCOUNT: CATALOG_ROLE}
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,64}$")
 
@@ -58,10 +65,10 @@ def service_accounts(
     account_id: str = PLACEHOLDER_ACCOUNT,
     labels: Callable[[Descriptor], dict[str, str]] | None = None,
 ) -> list[dict[str, Any]]:
-    """One ServiceAccount per product (its functions share it), then the S3 adapter's."""
+    """One ServiceAccount per product (its functions share it), then the platform Services' ones."""
     result = [
         service_account(function_service_account(d), function_role(d), account_id, labels(d) if labels else None)
         for d in sorted(descriptors, key=lambda d: d.qualified_name)
     ]
-    result.append(service_account(ADAPTER_ACCOUNT, ADAPTER_ROLE, account_id))
+    result.extend(service_account(name, role, account_id) for name, role in PLATFORM_ROLES.items())
     return result

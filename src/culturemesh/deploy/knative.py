@@ -2,8 +2,8 @@
 product function, a Trigger per input port, and for a product with ``spec.transformer.schedule``
 a PingSource with the Trigger that routes its ticks to the product's ``scheduled`` function. The
 embedded mesh applies exactly these objects, and ``culturemesh build knative`` writes them to
-``knative/`` for ``kubectl apply`` (with the cluster-only objects: the S3 adapter, EventTypes and
-the IRSA ServiceAccounts, under ``knative/cluster/``).
+``knative/`` for ``kubectl apply`` (with the cluster-only objects: the S3 adapter, the catalog's
+freshness check, EventTypes and the IRSA ServiceAccounts, under ``knative/cluster/``).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def dead_letter_sink(namespace: str = DEFAULT_NAMESPACE) -> dict[str, Any]:
             "template": {
                 "metadata": {"annotations": annotations},
                 "spec": {
+                    "serviceAccountName": irsa.DEAD_LETTERS_ACCOUNT,  # a cluster's IRSA role; the mesh ignores it
                     "containers": [
                         {
                             "image": IMAGE,
@@ -50,7 +51,7 @@ def dead_letter_sink(namespace: str = DEFAULT_NAMESPACE) -> dict[str, Any]:
                             "args": ["dead-letters"],
                             "envFrom": platform.ENV_FROM,
                         }
-                    ]
+                    ],
                 },
             }
         },
@@ -208,14 +209,14 @@ def triggers(descriptor: Descriptor, namespace: str = DEFAULT_NAMESPACE) -> list
                             "name": service_name(descriptor, function),
                         }
                     },
-                    "delivery": _delivery(),
+                    "delivery": delivery(),
                 },
             }
         )
     return result
 
 
-def _delivery() -> dict[str, Any]:
+def delivery() -> dict[str, Any]:
     return {
         "retry": 5,
         "backoffPolicy": "exponential",
@@ -279,13 +280,14 @@ def scheduled_run(descriptor: Descriptor, namespace: str = DEFAULT_NAMESPACE) ->
                     "name": service_name(descriptor, SCHEDULED_FUNCTION),
                 }
             },
-            "delivery": _delivery(),
+            "delivery": delivery(),
         },
     }
     return [ping, trigger]
 
 
-EMITTED = (events.UPLOAD_ACCEPTED, events.UPLOAD_REJECTED, events.PUBLISHED, events.FAILED)
+# What carries a product's source: its functions' events, and the catalog's stale events about it.
+EMITTED = (events.UPLOAD_ACCEPTED, events.UPLOAD_REJECTED, events.PUBLISHED, events.FAILED, events.STALE)
 SCHEMA_BASE = "https://culturemesh.be/events/"
 
 
@@ -367,14 +369,17 @@ def write(
     descriptors: Sequence[Descriptor], project: Path, out: Path, aws_account_id: str = irsa.PLACEHOLDER_ACCOUNT
 ) -> list[Path]:
     """Write ``knative/broker.yaml``, ``knative/<product>.yaml`` (what the embedded mesh runs too)
-    and ``knative/cluster/`` (what only a cluster runs: the S3 adapter, EventTypes, the
-    platform's settings ConfigMap, and the ServiceAccounts annotated with the IAM roles of
-    ``aws_account_id``)."""
+    and ``knative/cluster/`` (what only a cluster runs: the S3 adapter, the catalog's freshness
+    check, EventTypes, the platform's settings ConfigMap, and the ServiceAccounts annotated with
+    the IAM roles of ``aws_account_id``)."""
+    from culturemesh.deploy import catalog  # built from this module's pieces, so imported here
+
     out.mkdir(parents=True, exist_ok=True)
     (out / "cluster").mkdir(exist_ok=True)
     written = [
         _dump(out / "broker.yaml", [broker(), dead_letter_sink()]),
         _dump(out / "cluster" / "s3-adapter.yaml", s3_adapter()),
+        _dump(out / "cluster" / "catalog-check.yaml", catalog.freshness_check()),
         _dump(out / "cluster" / "platform-config.yaml", [platform.config_map()]),
     ]
     types = [obj for descriptor in descriptors for obj in event_types(descriptor)]

@@ -1,4 +1,5 @@
-# culturemesh in production: storage, catalog registry, workload roles and the products' keys.
+# culturemesh in production: storage, catalog registry, workload roles, the products' keys and the
+# dead-letter key.
 # Order of creation: platform key -> storage, registry -> iam (roles) -> kms (key policies name
 # the roles, which must exist first).
 
@@ -50,9 +51,10 @@ resource "aws_kms_alias" "platform" {
 module "storage" {
   source = "../../modules/storage"
 
-  bucket_prefix         = var.bucket_prefix
-  kms_key_arn           = aws_kms_key.platform.arn
-  report_retention_days = var.report_retention_days
+  bucket_prefix              = var.bucket_prefix
+  kms_key_arn                = aws_kms_key.platform.arn
+  report_retention_days      = var.report_retention_days
+  dead_letter_retention_days = var.dead_letter_retention_days
 }
 
 module "registry" {
@@ -81,6 +83,7 @@ module "kms" {
 
   products                = var.products
   function_role_arns      = module.iam.function_role_arns
+  platform_role_arns      = module.iam.platform_role_arns
   principal_role_arns     = var.consumer_role_arns
   deletion_window_in_days = var.key_deletion_window_in_days
 }

@@ -1,5 +1,5 @@
 output "bucket_names" {
-  description = "The data buckets (landing, products, reports)."
+  description = "The data buckets (landing, products, reports, dead-letters)."
   value       = module.storage.bucket_names
 }
 
@@ -23,7 +23,17 @@ output "adapter_role_arn" {
   value       = module.iam.adapter_role_arn
 }
 
+output "dead_letters_role_arn" {
+  description = "The role the dead-letter sink's service account culturemesh-dead-letters is annotated with."
+  value       = module.iam.dead_letters_role_arn
+}
+
+output "catalog_role_arn" {
+  description = "The role the catalog freshness check's service account culturemesh-catalog is annotated with."
+  value       = module.iam.catalog_role_arn
+}
+
 output "key_aliases" {
-  description = "Every product key alias (alias/culturemesh/<domain>/<name>[/landing|/<label>])."
+  description = "Every key alias: the products' (alias/culturemesh/<domain>/<name>[/landing|/<label>]) and alias/culturemesh/platform/dead-letters."
   value       = module.kms.aliases
 }

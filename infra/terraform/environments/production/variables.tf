@@ -44,7 +44,8 @@ variable "products" {
 variable "consumer_role_arns" {
   description = <<-EOT
     IAM role ARN of every principal outside the mesh's own functions: each consumer named in
-    products' consumers, and each product's provider as "provider:<domain>/<name>". Consumers
+    products' consumers, each product's provider as "provider:<domain>/<name>", and "operator"
+    (who may decrypt the dead letters, alias/culturemesh/platform/dead-letters). Consumers
     "product:<domain>/<name>" of products in this mesh need no entry: they are that product's
     function role.
   EOT
@@ -88,6 +89,12 @@ variable "report_retention_days" {
   description = "Days after which rejection and quarantine reports expire."
   type        = number
   default     = 90
+}
+
+variable "dead_letter_retention_days" {
+  description = "Days after which the events kept by the dead-letter sink expire."
+  type        = number
+  default     = 180
 }
 
 variable "key_deletion_window_in_days" {

@@ -56,13 +56,25 @@ variable "adapter_service_account" {
   default     = "culturemesh-s3-adapter"
 }
 
+variable "dead_letters_service_account" {
+  description = "Service account of the dead-letter sink's Service culturemesh-dead-letters (knative/broker.yaml)."
+  type        = string
+  default     = "culturemesh-dead-letters"
+}
+
+variable "catalog_service_account" {
+  description = "Service account of the catalog freshness check's Service culturemesh-catalog (knative/cluster/catalog-check.yaml)."
+  type        = string
+  default     = "culturemesh-catalog"
+}
+
 variable "bucket_arns" {
-  description = "ARNs of the data buckets, keyed landing, products, reports (the storage module's bucket_arns)."
+  description = "ARNs of the data buckets, keyed landing, products, reports, dead-letters (the storage module's bucket_arns)."
   type        = map(string)
 
   validation {
-    condition     = alltrue([for bucket in ["landing", "products", "reports"] : contains(keys(var.bucket_arns), bucket)])
-    error_message = "bucket_arns must have landing, products and reports."
+    condition     = alltrue([for bucket in ["landing", "products", "reports", "dead-letters"] : contains(keys(var.bucket_arns), bucket)])
+    error_message = "bucket_arns must have landing, products, reports and dead-letters."
   }
 }
 

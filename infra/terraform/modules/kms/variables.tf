@@ -25,6 +25,11 @@ variable "products" {
   }
 
   validation {
+    condition     = alltrue([for id in keys(var.products) : !contains(["platform/dead-letters"], id)])
+    error_message = "platform/dead-letters is the platform's dead-letter key (alias/culturemesh/platform/dead-letters), not a product."
+  }
+
+  validation {
     condition     = alltrue([for p in var.products : !contains(p.classifications, "landing")])
     error_message = "\"landing\" cannot be a classification label: alias/culturemesh/<domain>/<name>/landing is the landing key."
   }
@@ -59,6 +64,19 @@ variable "principal_role_arns" {
   validation {
     condition     = alltrue([for arn in values(var.principal_role_arns) : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", arn))])
     error_message = "principal_role_arns values must be IAM role ARNs."
+  }
+}
+
+variable "platform_role_arns" {
+  description = <<-EOT
+    The IAM role ARN of each platform Service that seals with a platform key, keyed by principal
+    "platform:<service>" (the iam module's platform_role_arns output): "platform:dead-letters".
+  EOT
+  type        = map(string)
+
+  validation {
+    condition     = alltrue([for principal, arn in var.platform_role_arns : startswith(principal, "platform:") && can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", arn))])
+    error_message = "platform_role_arns maps \"platform:<service>\" to an IAM role ARN."
   }
 }
 

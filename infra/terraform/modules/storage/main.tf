@@ -1,8 +1,9 @@
 # The mesh's object storage: landing (raw uploads), products (output port versions), reports
-# (rejection and quarantine reports), each SSE-KMS under the platform key, versioned, private,
-# TLS-only and access-logged; plus the queue S3 notifies of every upload for the S3 adapter.
-# Objects in landing and reports are also sealed, and product files encrypted, by culturemesh
-# itself under the product's own keys: bucket encryption is the second layer, not the only one.
+# (rejection and quarantine reports), dead-letters (events the dead-letter sink kept), each
+# SSE-KMS under the platform key, versioned, private, TLS-only and access-logged; plus the queue
+# S3 notifies of every upload for the S3 adapter. Objects in landing, reports and dead-letters are
+# also sealed, and product files encrypted, by culturemesh itself under their own keys (a
+# product's, or alias/culturemesh/platform/dead-letters): bucket encryption is the second layer.
 
 data "aws_caller_identity" "current" {}
 
@@ -11,6 +12,13 @@ locals {
     landing  = "${var.bucket_prefix}landing"
     products = "${var.bucket_prefix}products"
     reports  = "${var.bucket_prefix}reports"
+    # culturemesh.deadletters.BUCKET: what Triggers' subscribers refused after every retry
+    "dead-letters" = "${var.bucket_prefix}dead-letters"
+  }
+  # Buckets whose current objects expire, and after how many days.
+  expiring = {
+    reports        = var.report_retention_days
+    "dead-letters" = var.dead_letter_retention_days
   }
   log_bucket = "${var.bucket_prefix}access-logs"
 }
@@ -20,7 +28,7 @@ locals {
 
 resource "aws_s3_bucket" "data" {
   #checkov:skip=CKV_AWS_144:No cross-region replication: the data of Flemish cultural institutions stays in the one region the operator chose (data residency); versioning and noncurrent versions cover accidental deletes and overwrites.
-  #checkov:skip=CKV2_AWS_62:Only landing needs S3 notifications (to the SQS queue below, for the S3 adapter); products and reports are written by the functions, which announce every new version as a CloudEvent themselves.
+  #checkov:skip=CKV2_AWS_62:Only landing needs S3 notifications (to the SQS queue below, for the S3 adapter); products and reports are written by the functions, which announce every new version as a CloudEvent themselves, and dead-letters is read by an operator when investigating.
   for_each = local.data_buckets
 
   bucket = each.value
@@ -91,11 +99,11 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
 
     filter {}
 
-    # reports: rejection and quarantine reports expire; elsewhere the current version stays and
-    # only the delete markers left behind by noncurrent expiry are cleaned up.
+    # reports and dead-letters: their objects expire (local.expiring); elsewhere the current
+    # version stays and only the delete markers left behind by noncurrent expiry are cleaned up.
     expiration {
-      days                         = each.key == "reports" ? var.report_retention_days : null
-      expired_object_delete_marker = each.key == "reports" ? null : true
+      days                         = lookup(local.expiring, each.key, null)
+      expired_object_delete_marker = contains(keys(local.expiring), each.key) ? null : true
     }
 
     noncurrent_version_expiration {

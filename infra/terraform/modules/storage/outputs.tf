@@ -1,10 +1,10 @@
 output "bucket_names" {
-  description = "The data buckets' names, keyed by culturemesh bucket (landing, products, reports)."
+  description = "The data buckets' names, keyed by culturemesh bucket (landing, products, reports, dead-letters)."
   value       = { for key, bucket in aws_s3_bucket.data : key => bucket.bucket }
 }
 
 output "bucket_arns" {
-  description = "The data buckets' ARNs, keyed by culturemesh bucket (landing, products, reports)."
+  description = "The data buckets' ARNs, keyed by culturemesh bucket (landing, products, reports, dead-letters)."
   value       = { for key, bucket in aws_s3_bucket.data : key => bucket.arn }
 }
 

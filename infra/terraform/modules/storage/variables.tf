@@ -34,6 +34,17 @@ variable "report_retention_days" {
   }
 }
 
+variable "dead_letter_retention_days" {
+  description = "Days after which the events kept by the dead-letter sink (dead-letters bucket) expire."
+  type        = number
+  default     = 180
+
+  validation {
+    condition     = var.dead_letter_retention_days >= 1
+    error_message = "dead_letter_retention_days must be at least 1."
+  }
+}
+
 variable "noncurrent_version_days" {
   description = "Days an overwritten or deleted object version is kept before it expires (all buckets)."
   type        = number
