@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from culturemesh.localtime import to_utc_seconds
+
 MAX_EXCERPT = 40
 MAX_VALUE_BYTES = 1 << 20
 REDACTED = "<redacted>"
@@ -89,6 +91,10 @@ def _local_to(target: pa.TimestampType, naive: pa.Array) -> pa.Array:
     """Naive local times in the column's zone (UTC by default). A real-world record is not rejected
     over daylight saving time: an ambiguous time (the hour clocks go back) takes the earlier
     instant, a skipped one (the hour clocks go forward) the moment the clocks jumped to."""
+    if naive.type.unit == "s" and target.tz not in (None, "UTC"):
+        seconds = to_utc_seconds(pc.cast(naive, pa.int64()), target.tz)
+        if seconds is not None:  # the zone's few transitions applied to the whole column at once
+            return pc.cast(pc.cast(seconds, pa.timestamp("s", "UTC")), target)
     local = pc.assume_timezone(naive, target.tz or "UTC", ambiguous="earliest", nonexistent="latest")
     return pc.cast(pc.cast(local, pa.timestamp(target.unit, "UTC"), safe=False), target)
 
