@@ -31,6 +31,9 @@ from culturemesh.linkeddata.termcolumns import Where, make_term
 from culturemesh.linkeddata.yarrrml import Mapping as TriplesMap
 from culturemesh.linkeddata.yarrrml import MappingDocument, MappingError, ParentRef, Rule, Source, TermMap
 
+# N-Quads are joined this many quads at a time: a few MB per buffer, which the allocator reuses
+# from one batch to the next, where one buffer per rule (tens of MB) costs fresh pages each time.
+_LINES_BATCH = 16_384
 QUAD_SCHEMA = pa.schema([("s", pa.string()), ("p", pa.string()), ("o", pa.string()), ("g", pa.string())])
 # A column of terms, one constant term, or None for the default graph.
 Term: TypeAlias = "pa.ChunkedArray | str | None"
@@ -49,8 +52,8 @@ def nquads(doc: MappingDocument, tables: Mapping[str, pa.Table]) -> Iterator[pa.
     """The same quads as :func:`run`, as N-Quads lines, one array per rule: constant terms are
     joined in as scalars, never repeated into columns, and no quad table is built."""
     for piece in pieces_of(doc, tables):
-        if piece.rows:
-            yield from piece.lines().chunks
+        for start in range(0, piece.rows, _LINES_BATCH):
+            yield from piece.slice(start, _LINES_BATCH).lines().chunks
 
 
 def pieces_of(doc: MappingDocument, tables: Mapping[str, pa.Table]) -> Iterator[Piece]:
@@ -72,6 +75,11 @@ class Piece:
     def table(self) -> pa.Table:
         columns = [_as_column(term, self.rows) for term in (self.s, self.p, self.o, self.g)]
         return pa.Table.from_arrays(columns, schema=QUAD_SCHEMA)
+
+    def slice(self, start: int, length: int) -> Piece:
+        rows = min(length, self.rows - start)
+        cut = [t.slice(start, rows) if isinstance(t, pa.ChunkedArray) else t for t in (self.s, self.p, self.o, self.g)]
+        return Piece(rows, *cut)
 
     def lines(self) -> pa.ChunkedArray:
         subject = self.s if self.s is not None else ""
