@@ -75,11 +75,15 @@ PING = "dev.knative.sources.ping"  # the event a Knative PingSource sends on eac
 Transform = Callable[[pa.RecordBatch], Mapping[str, pa.RecordBatch]]
 
 
+# What a product's behaviour depends on: code, descriptor, contracts, mappings, shapes, contexts.
+_CODE_SUFFIXES = {".py", ".yaml", ".yml", ".json", ".jsonld", ".csv", ".rml", ".ttl", ".nt", ".sparql", ".rq"}
+
+
 def code_version(folder: Path) -> str:
     """A digest of the product's code and configuration: a change makes new versions."""
     digest = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.suffix in {".py", ".yaml", ".yml", ".json", ".csv", ".rml", ".ttl"}:
+        if path.is_file() and path.suffix in _CODE_SUFFIXES:
             if "__pycache__" in path.parts or "samples" in path.parts:
                 continue
             digest.update(path.relative_to(folder).as_posix().encode())

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from culturemesh import versions
 from culturemesh.access import AccessDenied, grant
-from culturemesh.descriptor import Descriptor
+from culturemesh.descriptor import Descriptor, PortType
 from culturemesh.errors import ConfigError
 from culturemesh.kms import DecryptionFailed, KeyAccessDenied, Kms
 from culturemesh.parquetcrypto import crypto_for
@@ -30,9 +30,14 @@ def read_port(
 ) -> tuple[pa.Table, tuple[str, ...]]:
     """The version's rows with the columns ``principal`` may read, and the names withheld."""
     try:
-        descriptor.output_port(port)
+        output = descriptor.output_port(port)
     except KeyError as exc:
         raise ConfigError(str(exc.args[0])) from None
+    if output.type is PortType.LINKEDDATA:
+        raise ConfigError(
+            f"port {port!r} of {descriptor.qualified_name} is a linked-data port, not a table: query it with "
+            f"SPARQL at /sparql/{descriptor.qualified_name}/{port} on the mesh (docs/linked-data.md)"
+        )
     manifest = versions.read_manifest(store, descriptor.qualified_name, port, version)
     available = [field["name"] for field in manifest.schema]
     requested = list(columns) if columns else available

@@ -193,3 +193,12 @@ def test_an_event_of_a_port_no_linked_data_port_reads_is_refused(product: Produc
 
 
 _ = io
+
+
+def test_reading_a_linked_data_port_as_a_table_says_to_use_sparql(product: Product) -> None:
+    from culturemesh.errors import ConfigError
+    from culturemesh.reading import read_port
+
+    publish_all(product, LinkedDataPort(product))
+    with pytest.raises(ConfigError, match="linked-data port, not a table: query it with SPARQL at /sparql/"):
+        read_port(product.store, product.kms, product.descriptor, LD, "owner", None)
