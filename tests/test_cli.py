@@ -159,3 +159,26 @@ def test_validate_refuses_a_knative_manifest_the_admission_webhook_would_refuse(
 
     assert result.returncode == 3
     assert "Trigger/ticket-sales-sales-upload" in result.stderr and "spec.delivery.backoffPolicy" in result.stderr
+
+
+def test_validate_reports_knative_manifests_the_descriptors_no_longer_generate(tmp_path: Path) -> None:
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "functions", project / "functions", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "knative", project / "knative")
+    shutil.copytree(REPO / "events", project / "events")
+    env = {"CULTUREMESH_PROJECT": str(project), "CULTUREMESH_HOME": str(tmp_path / "home")}
+    assert cli("validate", cwd=project, env=env).returncode == 0
+
+    descriptor = project / "functions" / "ticket-sales" / "data-product.yaml"
+    descriptor.write_text(descriptor.read_text().replace("name: ticket-sales\n", "name: ticket-sales-v2\n", 1))
+    result = cli("validate", cwd=project, env=env)
+    assert result.returncode == 3
+    assert "knative/ticket-sales-v2.yaml: <root>: missing: the descriptors generate it" in result.stderr
+    assert "knative/ticket-sales.yaml: <root>: generated for a product that no longer exists" in result.stderr
+    assert "run `culturemesh build knative`" in result.stderr
+
+    assert cli("build", "knative", cwd=project, env=env).returncode == 0
+    (project / "knative" / "ticket-sales.yaml").unlink()
+    assert cli("validate", cwd=project, env=env).returncode == 0
