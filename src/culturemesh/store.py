@@ -2,8 +2,10 @@
 
 The filesystem store keeps S3's semantics where they matter to culturemesh: an object appears
 whole or not at all (write to a temporary file, fsync, atomic rename), every object has a sha256
-and an ETag, writes can be conditional (``If-None-Match: *`` create-only, ``If-Match`` on an
-ETag), listing is by prefix, and every put notifies listeners with an S3-shaped record.
+and an ETag (opaque, as S3's are for the SSE-KMS objects culturemesh stores; here the first half
+of the sha256, so no second digest is computed), writes can be conditional (``If-None-Match: *``
+create-only, ``If-Match`` on an ETag), listing is by prefix, and every put notifies listeners
+with an S3-shaped record.
 
 Layout under the root: ``<bucket>/<key>`` for the bytes, ``.meta/<bucket>/<key>.json`` for
 checksums, and ``.tmp/`` for writes in progress (never visible as objects).
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import functools
 import hashlib
 import json
 import os
@@ -25,7 +26,6 @@ from typing import BinaryIO, Protocol
 
 from culturemesh.errors import ObjectNotFound, PreconditionFailed, StoreError
 from culturemesh.events import StoredObject, now_iso
-from culturemesh.pipeline import Background
 
 CHUNK = 1 << 20
 
@@ -140,27 +140,25 @@ class FilesystemStore:
     ) -> ObjectInfo:
         target = self.path(bucket, key)
         tmp = self.root / ".tmp" / f"{os.getpid()}-{time.monotonic_ns()}.part"
-        md5, sha = hashlib.md5(usedforsecurity=False), hashlib.sha256()
+        sha = hashlib.sha256()
         size = 0
         try:
-            # MD5 (the ETag, as S3 gives a single-part object) on a second thread: hashlib releases
-            # the GIL, so both digests cost the time of the slower one.
-            with tmp.open("wb") as out, Background[None](depth=8) as etag:
+            with tmp.open("wb") as out:
                 for chunk in _chunks(body):
                     out.write(chunk)
-                    etag.submit(functools.partial(md5.update, chunk))
                     sha.update(chunk)
                     size += len(chunk)
                     if progress:
                         progress(len(chunk))
                 out.flush()
                 os.fsync(out.fileno())
+            digest = sha.hexdigest()
             info = ObjectInfo(
                 bucket,
                 key,
                 size,
-                md5.hexdigest(),
-                sha.hexdigest(),
+                digest[:32],  # the ETag: opaque, as S3's is for SSE-KMS objects; here a content digest
+                digest,
                 f"{time.time_ns():020X}",
                 now_iso(),
                 content_type,
