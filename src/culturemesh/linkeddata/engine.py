@@ -21,13 +21,13 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any
 from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from culturemesh.linkeddata.termcolumns import Where, make_term
+from culturemesh.linkeddata.termcolumns import Term, Where, Wrapped, make_term
 from culturemesh.linkeddata.yarrrml import Mapping as TriplesMap
 from culturemesh.linkeddata.yarrrml import MappingDocument, MappingError, ParentRef, Rule, Source, TermMap
 
@@ -35,8 +35,6 @@ from culturemesh.linkeddata.yarrrml import MappingDocument, MappingError, Parent
 # from one batch to the next, where one buffer per rule (tens of MB) costs fresh pages each time.
 _LINES_BATCH = 16_384
 QUAD_SCHEMA = pa.schema([("s", pa.string()), ("p", pa.string()), ("o", pa.string()), ("g", pa.string())])
-# A column of terms, one constant term, or None for the default graph.
-Term: TypeAlias = "pa.ChunkedArray | str | None"
 _NEEDS_ENCODING = "[^A-Za-z0-9._~-]"
 
 
@@ -73,23 +71,35 @@ class Piece:
     g: Term
 
     def table(self) -> pa.Table:
-        columns = [_as_column(term, self.rows) for term in (self.s, self.p, self.o, self.g)]
+        columns = [_as_column(term, self.rows) for term in self.terms()]
         return pa.Table.from_arrays(columns, schema=QUAD_SCHEMA)
 
     def slice(self, start: int, length: int) -> Piece:
         rows = min(length, self.rows - start)
-        cut = [t.slice(start, rows) if isinstance(t, pa.ChunkedArray) else t for t in (self.s, self.p, self.o, self.g)]
+        cut = [t.with_values(t.values.slice(start, rows)) if isinstance(t, Wrapped) else t for t in self.terms()]
         return Piece(rows, *cut)
 
+    def terms(self) -> tuple[Term, Term, Term, Term]:
+        return self.s, self.p, self.o, self.g
+
     def lines(self) -> pa.ChunkedArray:
-        subject = self.s if self.s is not None else ""
-        predicate = self.p if self.p is not None else ""
-        obj = self.o if self.o is not None else ""
-        parts: list[pa.ChunkedArray | str] = [subject, " ", predicate, " ", obj]
-        parts += [" ", self.g, " .\n"] if self.g is not None else [" .\n"]
-        if not any(isinstance(part, pa.ChunkedArray) for part in parts):  # every term constant
-            parts[0] = _as_column(self.s, self.rows)
-        joined = pc.binary_join_element_wise(*parts, "")
+        """One N-Quads line per quad: each term's constant text and values joined in one pass."""
+        parts: list[pa.ChunkedArray | str] = []
+        for separator, term in zip(("", " ", " ", " "), self.terms(), strict=True):
+            if term is None:
+                continue
+            parts.append(separator)
+            parts.extend([term.prefix, term.values, term.suffix] if isinstance(term, Wrapped) else [term])
+        parts.append(" .\n")
+        merged: list[pa.ChunkedArray | str] = []
+        for part in parts:  # adjacent constant text as one scalar
+            if isinstance(part, str) and merged and isinstance(merged[-1], str):
+                merged[-1] += part
+            elif not (isinstance(part, str) and not part):
+                merged.append(part)
+        if not any(isinstance(part, pa.ChunkedArray) for part in merged):  # every term constant
+            merged = [_as_column(merged[0] if isinstance(merged[0], str) else "", self.rows)]
+        joined = pc.binary_join_element_wise(*merged, "")
         return joined if isinstance(joined, pa.ChunkedArray) else pa.chunked_array([joined])
 
 
@@ -267,16 +277,11 @@ class _Frame:
     def subject_unique(self) -> bool:
         """True when no two rows share a subject, so no rule of this mapping repeats a quad."""
         if self._subject_unique is None:
-            subject = self.subject()
-            references = self.mapping.subject.template.references
-            if isinstance(subject, pa.ChunkedArray) and len(references) == 1:
-                # One reference: the subject is a one-to-one function of that (shorter) raw value.
-                where = _Where(self.mapping.name, f"mappings.{self.mapping.name}.s")
-                subject = self.column(references[0], where)
+            subject = self.subject()  # a subject is a one-to-one function of its values column
             self._subject_unique = (
-                isinstance(subject, pa.ChunkedArray)
-                and pc.count_distinct(subject, mode="only_valid").as_py()
-                == pc.count(subject, mode="only_valid").as_py()
+                isinstance(subject, Wrapped)
+                and pc.count_distinct(subject.values, mode="only_valid").as_py()
+                == pc.count(subject.values, mode="only_valid").as_py()
             )
         return self._subject_unique
 
@@ -288,11 +293,11 @@ class _Frame:
 
     def quad_columns(self, s: Term, p: Term, o: Term, g: Term, extra: list[pa.ChunkedArray] | None = None) -> pa.Table:
         """The rows where every term is present: only the terms that vary (constants come later)."""
-        terms = {"s": _as_column(s, self.rows), "p": p, "o": o, "g": g}
+        terms = {"s": s if s is not None else Wrapped("", _as_column(s, self.rows), ""), "p": p, "o": o, "g": g}
         columns: dict[str, Any] = {
-            name: term
+            name: term.values
             for name, term in terms.items()
-            if isinstance(term, pa.ChunkedArray) and not (name == "g" and g is s)
+            if isinstance(term, Wrapped) and not (name == "g" and g is s)
         }
         columns.update({f"k{i}": key for i, key in enumerate(extra or [])})
         table = pa.table(columns)
@@ -301,14 +306,14 @@ class _Frame:
 
     def complete(self, table: pa.Table, s: Term, p: Term, g: Term, o: Term = None) -> Piece:
         """The piece: the varying columns of ``table``, the constant terms as they are."""
-        terms = {"s": s, "p": p, "o": o, "g": g}
-        columns = [
-            table[name] if name in table.column_names
-            else table["s"] if name == "g" and g is s
-            else terms[name]
-            for name in "spog"
-        ]  # fmt: skip
-        return Piece(table.num_rows, *columns)
+        terms: dict[str, Term] = {"s": s, "p": p, "o": o, "g": g}
+        for name, term in list(terms.items()):
+            if name in table.column_names:  # the values kept by the filter, the dedup or the join
+                values = table[name]
+                terms[name] = term.with_values(values) if isinstance(term, Wrapped) else Wrapped("", values, "")
+        if g is s:
+            terms["g"] = terms["s"]
+        return Piece(table.num_rows, terms["s"], terms["p"], terms["o"], terms["g"])
 
     def quads(self, s: Term, p: Term, o: Term, g: Term) -> Piece:
         table = self.quad_columns(s, p, o, g)
@@ -325,8 +330,8 @@ def _distinct(table: pa.Table) -> pa.Table:
 
 
 def _as_column(term: Term, rows: int) -> pa.ChunkedArray:
-    if isinstance(term, pa.ChunkedArray):
-        return term
+    if isinstance(term, Wrapped):
+        return term.column()
     column = pa.nulls(rows, pa.string())
     return pa.chunked_array([column if term is None else column.fill_null(term)], pa.string())
 

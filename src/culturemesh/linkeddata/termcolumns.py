@@ -7,7 +7,8 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from typing import Protocol, TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -15,8 +16,26 @@ import pyarrow.compute as pc
 from culturemesh.linkeddata.terms import ABSOLUTE_IRI, DATATYPES, XSD, Datatype, Reference, Template
 from culturemesh.linkeddata.yarrrml import MappingError, TermMap
 
-if TYPE_CHECKING:
-    from culturemesh.linkeddata.engine import Term
+
+@dataclass(frozen=True, eq=False)
+class Wrapped:
+    """A column of terms kept as ``prefix + values + suffix``: only ``values`` (a percent-encoded
+    identifier, an escaped literal) is stored per row; the whole term is assembled only when it is
+    written or a quad table is asked for. Compared by identity: the same term map is one object."""
+
+    prefix: str
+    values: pa.ChunkedArray
+    suffix: str
+
+    def column(self) -> pa.ChunkedArray:
+        return _join([self.prefix, self.values, self.suffix]) if self.prefix or self.suffix else self.values
+
+    def with_values(self, values: pa.ChunkedArray) -> Wrapped:
+        return Wrapped(self.prefix, values, self.suffix)
+
+
+# A column of terms, one constant term, or None (the default graph).
+Term: TypeAlias = "Wrapped | str | None"
 
 _BLANK_LABEL = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -52,7 +71,7 @@ def make_term(frame: Columns, term_map: TermMap, where: Where) -> Term:
         labels = _join(_parts(frame, template, where, encoded=False))
         _refuse(frame.file, where, pc.invert(pc.match_substring_regex(labels, _BLANK_LABEL)), labels,
                 "is not a blank node label (letters, digits, _ . -)")  # fmt: skip
-        return _join(["_:", labels])
+        return Wrapped("_:", labels, "")
     return _literal_column(frame, term_map, where)
 
 
@@ -74,16 +93,22 @@ def constant_term(file: str, term_map: TermMap, where: Where) -> str:
     return f'"{escaped}"{_literal_suffix(term_map)}'
 
 
-def _iri_column(frame: Columns, template: Template, where: Where) -> pa.ChunkedArray:
+def _iri_column(frame: Columns, template: Template, where: Where) -> Wrapped:
     single = template.is_single_reference
-    value = _join(_parts(frame, template, where, encoded=not single))
+    parts = _parts(frame, template, where, encoded=not single)
+    if not single and _always_absolute(template) and sum(isinstance(p, pa.ChunkedArray) for p in parts) == 1:
+        # The common case, cm:deelname/$(id): only the encoded identifiers are kept per row.
+        at = next(i for i, part in enumerate(parts) if isinstance(part, pa.ChunkedArray))
+        before, after = "".join(map(str, parts[:at])), "".join(map(str, parts[at + 1 :]))
+        return Wrapped(f"<{before}", parts[at], f"{after}>")
+    value = _join(parts)
     if single or not _always_absolute(template):
         message = f'made by {str(template)!r} is not an absolute IRI (expected scheme:… without spaces, <>"{{}}|^`\\)'
         _refuse(frame.file, where, pc.invert(pc.match_substring_regex(value, ABSOLUTE_IRI)), value, message)
-    return _join(["<", value, ">"])
+    return Wrapped("<", value, ">")
 
 
-def _literal_column(frame: Columns, term_map: TermMap, where: Where) -> pa.ChunkedArray:
+def _literal_column(frame: Columns, term_map: TermMap, where: Where) -> Wrapped:
     value = _join(_parts(frame, term_map.template, where, encoded=False))
     datatype = DATATYPES.get(term_map.datatype or "")
     if datatype is not None and datatype.pattern is not None:
@@ -93,8 +118,7 @@ def _literal_column(frame: Columns, term_map: TermMap, where: Where) -> pa.Chunk
         if datatype.checks_calendar:
             _refuse(frame.file, where, _not_a_calendar_day(value), value, f"{message} (that day does not exist)")
         value = _canonical(value, datatype)
-    value = _escape(value)
-    return _join(['"', value, f'"{_literal_suffix(term_map)}'])
+    return Wrapped('"', _escape(value), f'"{_literal_suffix(term_map)}')
 
 
 def _parts(frame: Columns, template: Template, where: Where, *, encoded: bool) -> list[pa.ChunkedArray | str]:
