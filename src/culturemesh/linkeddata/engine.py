@@ -15,11 +15,12 @@ datatype, or an IRI that is not absolute, is a :class:`MappingError` naming mapp
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -30,6 +31,7 @@ import pyarrow.compute as pc
 from culturemesh.linkeddata.termcolumns import Term, Where, Wrapped, make_term
 from culturemesh.linkeddata.yarrrml import Mapping as TriplesMap
 from culturemesh.linkeddata.yarrrml import MappingDocument, MappingError, ParentRef, Rule, Source, TermMap
+from culturemesh.pipeline import prefetched
 
 # N-Quads are joined this many quads at a time: a few MB per buffer, which the allocator reuses
 # from one batch to the next, where one buffer per rule (tens of MB) costs fresh pages each time.
@@ -49,9 +51,12 @@ def run(doc: MappingDocument, tables: Mapping[str, pa.Table]) -> pa.Table:
 def nquads(doc: MappingDocument, tables: Mapping[str, pa.Table]) -> Iterator[pa.StringArray]:
     """The same quads as :func:`run`, as N-Quads lines, one array per rule: constant terms are
     joined in as scalars, never repeated into columns, and no quad table is built."""
-    for piece in pieces_of(doc, tables):
-        for start in range(0, piece.rows, _LINES_BATCH):
-            yield from piece.slice(start, _LINES_BATCH).lines().chunks
+    # The next rules' terms are made on another thread while this rule's lines are joined (both
+    # release the GIL); the writer (serialize.write_lines) is a third.
+    with contextlib.closing(prefetched(pieces_of(doc, tables), depth=2)) as pieces:
+        for piece in pieces:
+            for start in range(0, piece.rows, _LINES_BATCH):
+                yield from piece.slice(start, _LINES_BATCH).lines().chunks
 
 
 def pieces_of(doc: MappingDocument, tables: Mapping[str, pa.Table]) -> Iterator[Piece]:
@@ -174,6 +179,7 @@ class _Runner:
     def __init__(self, doc: MappingDocument, tables: Mapping[str, pa.Table]) -> None:
         self.doc, self.tables = doc, tables
         self.frames: dict[tuple[str, str], _Frame] = {}
+        self.columns: dict[str, _SourceColumns] = {}  # per source: what every mapping over it shares
 
     def frame(self, mapping: TriplesMap, source: Source) -> _Frame:
         key = (mapping.name, source.name)
@@ -183,7 +189,8 @@ class _Runner:
                     f"no table for source {source.name!r}; given: {sorted(self.tables)}", file=self.doc.file,
                     mapping=mapping.name,
                 )  # fmt: skip
-            self.frames[key] = _Frame(self.doc.file, mapping, self.tables[source.name])
+            shared = self.columns.setdefault(source.name, _SourceColumns())
+            self.frames[key] = _Frame(self.doc.file, mapping, self.tables[source.name], shared)
         return self.frames[key]
 
     def mapping_quads(self, mapping: TriplesMap) -> Iterator[Piece]:
@@ -237,12 +244,28 @@ class _Runner:
         )
 
 
+@dataclass
+class _SourceColumns:
+    """One source table's prepared columns (empty as null, percent-encoded), shared by every
+    mapping that reads it, and which value columns hold no repeated value."""
+
+    columns: dict[tuple[str, str], pa.ChunkedArray] = field(default_factory=dict)
+    _unique: dict[int, tuple[pa.ChunkedArray, bool]] = field(default_factory=dict)
+
+    def unique(self, values: pa.ChunkedArray) -> bool:
+        if id(values) not in self._unique:  # the column is kept with its answer, so its id stays its own
+            distinct = pc.count_distinct(values, mode="only_valid").as_py()
+            self._unique[id(values)] = (values, distinct == pc.count(values, mode="only_valid").as_py())
+        return self._unique[id(values)][1]
+
+
 class _Frame:
     """One mapping over one source table: columns prepared once (empty → null, encoded, escaped)."""
 
-    def __init__(self, file: str, mapping: TriplesMap, table: pa.Table) -> None:
+    def __init__(self, file: str, mapping: TriplesMap, table: pa.Table, shared: _SourceColumns) -> None:
         self.file, self.mapping, self.table, self.rows = file, mapping, table, table.num_rows
-        self.cache: dict[tuple[str, str], pa.ChunkedArray] = {}
+        self.cache = shared.columns  # the same column of the same source is prepared once
+        self.shared = shared
         self.terms: dict[TermMap, Term] = {}
         self._subject: Term | None = None
         self._subject_unique: bool | None = None
@@ -278,11 +301,7 @@ class _Frame:
         """True when no two rows share a subject, so no rule of this mapping repeats a quad."""
         if self._subject_unique is None:
             subject = self.subject()  # a subject is a one-to-one function of its values column
-            self._subject_unique = (
-                isinstance(subject, Wrapped)
-                and pc.count_distinct(subject.values, mode="only_valid").as_py()
-                == pc.count(subject.values, mode="only_valid").as_py()
-            )
+            self._subject_unique = isinstance(subject, Wrapped) and self.shared.unique(subject.values)
         return self._subject_unique
 
     def term(self, term_map: TermMap, where: _Where) -> Term:
