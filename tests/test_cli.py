@@ -182,3 +182,18 @@ def test_validate_reports_knative_manifests_the_descriptors_no_longer_generate(t
     assert cli("build", "knative", cwd=project, env=env).returncode == 0
     (project / "knative" / "ticket-sales.yaml").unlink()
     assert cli("validate", cwd=project, env=env).returncode == 0
+
+
+def test_the_lazy_verb_table_names_exactly_what_each_command_module_registers() -> None:
+    import importlib
+
+    import click
+
+    from culturemesh.cli import COMMANDS
+
+    registered: dict[str, str] = {}
+    for module in sorted(set(COMMANDS.values())):
+        group = click.Group()
+        importlib.import_module(f"culturemesh.commands.{module}").register(group)
+        registered.update(dict.fromkeys(group.commands, module))
+    assert registered == COMMANDS

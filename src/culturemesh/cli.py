@@ -6,6 +6,7 @@ one actionable message (no traceback) on stderr.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,15 @@ from culturemesh.settings import Settings
 
 
 class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMANDS:
+            module = importlib.import_module(f"culturemesh.commands.{COMMANDS[name]}")
+            module.register(self)
+        return self.commands.get(name)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -48,16 +58,11 @@ def main(ctx: click.Context, project: Path | None, home: Path | None, log_format
     ctx.obj = settings
 
 
-from culturemesh.commands import (  # noqa: E402  (commands register on `main`)
-    catalog,
-    consumer,
-    diff,
-    linkeddata,
-    mesh,
-    products,
-    scaffold,
-    tokens,
-)
-
-for module in (products, scaffold, mesh, consumer, diff, tokens, linkeddata, catalog):
-    module.register(main)
+# Each verb's module, imported only when that verb runs (or for the help listing): `culturemesh map`
+# need not import what `culturemesh up` needs. Each module's register() adds its verbs.
+COMMANDS = {
+    "validate": "products", "run": "products", "upload": "products", "read": "products", "build": "products",
+    "keys": "products", "init": "scaffold", "dead-letters": "mesh", "s3-adapter": "mesh", "up": "mesh",
+    "mesh": "mesh", "demo": "mesh", "subscribe": "consumer", "tail": "consumer", "diff": "diff",
+    "tokens": "tokens", "map": "linkeddata", "catalog": "catalog",
+}  # fmt: skip
