@@ -59,20 +59,27 @@ def _name(path: str, value: Any, rule: re.Pattern[str], what: str, limit: int) -
     return []
 
 
+def _core_object(obj: Mapping[str, Any], kind: str, fields: set[str]) -> tuple[list[str], Mapping[str, Any] | None]:
+    """What every core v1 object must get right (known fields, a DNS-1123 name and namespace), and
+    its metadata (None when there is none to check further)."""
+    problems = [f"{field}: unknown field of a v1 {kind}" for field in obj if field not in fields]
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, Mapping):
+        return [*problems, "metadata: required: a map with name and namespace"], None
+    problems += _name("metadata.name", metadata.get("name"), _DNS1123_SUBDOMAIN, "DNS-1123 subdomain", 253)
+    if "namespace" in metadata:
+        problems += _name("metadata.namespace", metadata["namespace"], _DNS1123_LABEL, "DNS-1123 label", 63)
+    return problems, metadata
+
+
 def service_account_problems(obj: Mapping[str, Any]) -> list[str]:
     """A core v1 ServiceAccount: the fields the API server knows, a DNS-1123 subdomain name, a
     DNS-1123 label namespace, string annotations, and an IAM role ARN for IRSA when annotated."""
     from culturemesh.deploy.irsa import ROLE_ANNOTATION, ROLE_ARN
 
-    problems = [
-        f"{field}: unknown field of a v1 ServiceAccount" for field in obj if field not in _SERVICE_ACCOUNT_FIELDS
-    ]
-    metadata = obj.get("metadata")
-    if not isinstance(metadata, Mapping):
-        return [*problems, "metadata: required: a map with name and namespace"]
-    problems += _name("metadata.name", metadata.get("name"), _DNS1123_SUBDOMAIN, "DNS-1123 subdomain", 253)
-    if "namespace" in metadata:
-        problems += _name("metadata.namespace", metadata["namespace"], _DNS1123_LABEL, "DNS-1123 label", 63)
+    problems, metadata = _core_object(obj, "ServiceAccount", _SERVICE_ACCOUNT_FIELDS)
+    if metadata is None:
+        return problems
     token = obj.get("automountServiceAccountToken")
     if token is not None and not isinstance(token, bool):
         problems.append(f"automountServiceAccountToken: expected true or false, got {token!r}")
@@ -96,13 +103,9 @@ def service_account_problems(obj: Mapping[str, Any]) -> list[str]:
 def config_map_problems(obj: Mapping[str, Any]) -> list[str]:
     """A core v1 ConfigMap: known fields, a DNS-1123 subdomain name, keys of alphanumerics, '-',
     '_' or '.' (at most 253 characters), and string values."""
-    problems = [f"{field}: unknown field of a v1 ConfigMap" for field in obj if field not in _CONFIG_MAP_FIELDS]
-    metadata = obj.get("metadata")
-    if not isinstance(metadata, Mapping):
-        return [*problems, "metadata: required: a map with name and namespace"]
-    problems += _name("metadata.name", metadata.get("name"), _DNS1123_SUBDOMAIN, "DNS-1123 subdomain", 253)
-    if "namespace" in metadata:
-        problems += _name("metadata.namespace", metadata["namespace"], _DNS1123_LABEL, "DNS-1123 label", 63)
+    problems, metadata = _core_object(obj, "ConfigMap", _CONFIG_MAP_FIELDS)
+    if metadata is None:
+        return problems
     data = obj.get("data") or {}
     if not isinstance(data, Mapping):
         return [*problems, "data: expected a map of string to string"]
