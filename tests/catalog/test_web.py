@@ -203,3 +203,16 @@ def test_untrusted_product_data_is_shown_as_text_never_run(live: LiveCatalog, pa
     page.goto(f"{live.url}/catalog/?q=notes")
     assert page.evaluate("window.pwned === undefined")
     assert (FIXTURES / "sales-by-venue.yaml").is_file()
+
+
+def test_a_linked_data_port_shows_its_sparql_endpoint_and_a_request_to_copy(live: LiveCatalog, page: Page) -> None:
+    assert live.register(REPO / "functions" / "cultuurparticipatie" / "data-product.yaml").status in (200, 201)
+    page.goto(f"{live.url}/catalog/products/cultuur/cultuurparticipatie")
+    port = page.locator("section.port", has=page.locator("#port-activiteiten-ld"))
+    endpoint = port.get_by_role("link", name="/sparql/cultuur/cultuurparticipatie/activiteiten-ld")
+    assert endpoint.get_attribute("href") == "/sparql/cultuur/cultuurparticipatie/activiteiten-ld"
+    request = port.locator("pre#sparql-activiteiten-ld").inner_text()
+    assert "Authorization: Bearer $token" in request and "application/sparql-results+json" in request
+    assert port.get_by_role("table").count() == 0  # no schema or sample table for a graph
+    assert port.get_by_role("button", name="Copy request").is_visible()
+    shot(page, "07-product-linked-data")

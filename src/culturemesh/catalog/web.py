@@ -262,16 +262,35 @@ def versions_table(found: PortFreshness, versions: list[VersionRecord]) -> str:
 <th scope="col">Read from</th></tr></thead><tbody>{rows}</tbody></table></div>"""
 
 
+def sparql_section(product: ProductRecord, port: Any) -> str:
+    """How to query a linked-data port: its SPARQL endpoint and a request to copy."""
+    path = f"/sparql/{product.id}/{port.name}"
+    example = (
+        "token=$(culturemesh tokens issue PRINCIPAL)\n"
+        'curl -H "Authorization: Bearer $token" -H "Accept: application/sparql-results+json" \\\n'
+        "  --data-urlencode 'query=SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } LIMIT 10' \\\n"
+        f"  http://127.0.0.1:8470{path}"
+    )
+    return f"""<h4>Query with SPARQL</h4>
+<p>One named graph per entity, checked against the port's SHACL shapes. SPARQL 1.1 endpoint:
+<a href="{_e(path)}"><code>{_e(path)}</code></a> on the mesh (below on its default address), for the
+principals this port grants; updates are refused.</p>
+<div class="code"><pre id="sparql-{_e(port.name)}" aria-label="SPARQL request"><code>{_e(example)}</code></pre>
+<button type="button" class="copy" data-copy="sparql-{_e(port.name)}">Copy request</button></div>"""
+
+
 def port_section(catalog: Catalog, product: ProductRecord, port: Any, found: PortFreshness, principal: str) -> str:
     versions = catalog.registry.versions(product.id, port.name)
+    if port.type == "linkeddata":
+        body = sparql_section(product, port)
+    else:
+        body = f"{schema_table(port)}\n<h4>Sample rows</h4>\n{sample_section(catalog, product, port, principal)}"
     return f"""<section class="port" aria-labelledby="port-{_e(port.name)}">
 <h3 id="port-{_e(port.name)}">Port <code>{_e(port.name)}</code> <span class="tag">{_e(port.type)}</span>
 <span class="tag">{_e(port.format)}</span></h3>
 <p>{_e(port.description or "")} {_e(port.content_description or "")}</p>
 <p>Access granted to: {_e(", ".join(port.principals) or "every principal (unclassified columns)")}</p>
-{schema_table(port)}
-<h4>Sample rows</h4>
-{sample_section(catalog, product, port, principal)}
+{body}
 <h4>Version history and freshness</h4>
 {versions_table(found, versions)}
 </section>"""
