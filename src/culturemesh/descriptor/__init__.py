@@ -13,35 +13,32 @@ Every problem in a descriptor is reported at once as a :class:`~culturemesh.erro
 whose ``issues`` name the file, the YAML path and the line.
 """
 
-from culturemesh.descriptor._load import (
-    DESCRIPTOR_FILENAME,
-    SCHEMA_PATH,
-    descriptor_schema,
-    load_descriptor,
-    load_descriptor_text,
-    yaml_path,
-)
-from culturemesh.descriptor._model import (
-    API_VERSION,
+from culturemesh.descriptor._extension import (
     DEFAULT_FUNCTION,
+    Contract,
+    CsvOptions,
+    Extension,
+    FunctionSpec,
+    LinkedDataSettings,
+    OutputSettings,
+    UploadInput,
+)
+from culturemesh.descriptor._issues import yaml_path
+from culturemesh.descriptor._load import DESCRIPTOR_FILENAME, load_descriptor, load_descriptor_text
+from culturemesh.descriptor._model import Descriptor
+from culturemesh.descriptor._schema import SCHEMA_PATH, descriptor_schema
+from culturemesh.descriptor._spec import (
+    API_VERSION,
     KIND,
     AnalyticalSchema,
     ColumnDefinition,
     Contact,
-    Contract,
-    CsvOptions,
     DataFormat,
-    Descriptor,
-    Extension,
-    FunctionSpec,
     InputPort,
-    LinkedDataSettings,
     OutputPort,
     OutputPortRef,
-    OutputSettings,
     PortType,
     TermsOfUse,
-    UploadInput,
 )
 
 __all__ = [
