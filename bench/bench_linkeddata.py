@@ -4,10 +4,11 @@ lookup by identifier on a linked-data port's SPARQL endpoint (a `culturemesh up`
 HTTP with a bearer token) against the same query on an in-process pyoxigraph store holding the
 same quads, in the same run.
 
-Goal: endpoint p50 / in-process p50 <= 25. A lookup by identifier takes well under a millisecond
-in pyoxigraph; the endpoint adds an HTTP round trip, the token check, the grant check and the
-results' JSON, which on one machine should cost a few milliseconds at most. 25x the bare engine
-keeps a lookup a few milliseconds, interactive for an app resolving entities one at a time.
+Goal: endpoint p50 / (bare request p50 + in-process query p50) <= 3. The in-process query alone
+(0.03 ms) is too small to be a baseline; a bare request to the same server on the same
+kept-alive connection is what any endpoint costs. Checking the token and the grant, running the
+query on a worker thread and writing SPARQL JSON may add up to twice that: a lookup stays well
+under a millisecond on one machine, interactive for an app resolving entities one at a time.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from _mesh import REPO, MeshProcess
 
 ACTIVITIES = int(os.environ.get("BENCH_ACTIVITIES", "4000"))
 LOOKUPS = int(os.environ.get("BENCH_LOOKUPS", "300"))
-GOAL = 25.0
+GOAL = 3.0
 PRODUCT = REPO / "functions" / "cultuurparticipatie"
 QUERY = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX adms: <https://www.w3.org/ns/adms#>
@@ -79,6 +80,20 @@ def in_process_p50(nquads: bytes, ids: list[str]) -> float:
         timings.append(time.perf_counter() - start)
         assert len(rows) == 1, identifier
     return statistics.median(timings)
+
+
+def round_trip_p50(mesh: MeshProcess, rounds: int) -> float:
+    """A bare HTTP request to the same server on a kept-alive connection (``/-/health``)."""
+    connection = http.client.HTTPConnection("127.0.0.1", mesh.port, timeout=30)
+    timings = []
+    for _ in range(rounds + 1):
+        start = time.perf_counter()
+        connection.request("GET", "/-/health")
+        response = connection.getresponse()
+        response.read()
+        timings.append(time.perf_counter() - start)
+    connection.close()
+    return statistics.median(timings[1:])
 
 
 def endpoint_p50(mesh: MeshProcess, token: str, ids: list[str]) -> float:
@@ -137,14 +152,17 @@ def main() -> None:
         token = cli(mesh, "tokens", "issue", "analyst").strip()
         ids = [f"A-2026-{i:06d}" for i in random.Random(5).sample(range(ACTIVITIES), min(LOOKUPS, ACTIVITIES))]
         endpoint = endpoint_p50(mesh, token, ids)
+        round_trip = round_trip_p50(mesh, len(ids))
         baseline = in_process_p50(nquads, ids)
     finally:
         mesh.stop()
     print(f"activities {ACTIVITIES}, triples validated {triples}, lookups {len(ids)}")
     print(f"SHACL validation (pyshacl, OSLO shapes)      {per_100k:7.2f} s per 100,000 triples")
     print(f"lookup by identifier, in-process pyoxigraph  {baseline * 1000:7.2f} ms p50")
+    print(f"a bare HTTP request to the same server        {round_trip * 1000:7.2f} ms p50")
     print(f"lookup by identifier, SPARQL endpoint (HTTP) {endpoint * 1000:7.2f} ms p50")
-    print(f"ratio sparql_lookup_p50_vs_in_process = {endpoint / baseline:.1f} (goal <= {GOAL:.0f})")
+    ratio = endpoint / (round_trip + baseline)
+    print(f"ratio sparql_lookup_vs_request_plus_query = {ratio:.1f} (goal <= {GOAL:.0f})")
 
 
 if __name__ == "__main__":

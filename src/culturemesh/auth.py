@@ -37,15 +37,23 @@ class TokenStore:
 
     def __init__(self, home: Path) -> None:
         self.path = home / "tokens.json"
+        self._cached: tuple[tuple[int, int], dict[str, str]] | None = None  # by the file's (mtime, size)
 
     def _read(self) -> dict[str, str]:
+        """The token file, parsed again only when it changed (an endpoint checks a token per request)."""
         try:
+            status = self.path.stat()
+            stamp = (status.st_mtime_ns, status.st_size)
+            if self._cached is not None and self._cached[0] == stamp:
+                return dict(self._cached[1])
             raw = json.loads(self.path.read_text())
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as exc:
             raise ConfigError(f"{self.path}: unreadable token file ({exc}); delete it and issue tokens again") from exc
-        return {str(k): str(v) for k, v in raw.items()}
+        tokens = {str(k): str(v) for k, v in raw.items()}
+        self._cached = (stamp, tokens)
+        return dict(tokens)
 
     def issue(self, principal: str) -> str:
         """A new token for ``principal``; returned once, stored only as its hash."""

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from culturemesh.access import AccessDenied, grant
+from culturemesh.auth import TokenStore
 from culturemesh.descriptor import Descriptor, PortType
 from culturemesh.errors import CultureMeshError, ObjectNotFound
 from culturemesh.linkeddata import quadfile
@@ -148,6 +149,7 @@ class SparqlEndpoint:
         self.settings, self.objects, self.kms = settings, store, kms
         self._stores: dict[str, PortStore] = {}
         self._loaded: tuple[tuple[int, ...], list[Descriptor]] | None = None
+        self.tokens = TokenStore(settings.home)  # one, so the token file is parsed only when it changes
 
     def _descriptor(self, domain: str, name: str, port: str) -> Descriptor:
         """The product's descriptor, re-read only when a descriptor file changed (not per query)."""
@@ -204,9 +206,7 @@ class SparqlEndpoint:
     async def handle(self, request: web.Request) -> web.Response:
         from aiohttp import web
 
-        from culturemesh.auth import TokenStore
-
-        principal = TokenStore(self.settings.home).authenticate(request.headers.get("Authorization"))
+        principal = self.tokens.authenticate(request.headers.get("Authorization"))
         if principal is None:
             headers = {"WWW-Authenticate": 'Bearer realm="culturemesh"'}
             return web.json_response({"error": "invalid bearer token"}, status=401, headers=headers)
