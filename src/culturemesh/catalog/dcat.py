@@ -20,6 +20,9 @@ CloudEvents it emits through the broker. The graph is valid against the official
 
 Descriptors carry no language tag; culturemesh's are written in English, so titles, descriptions
 and names are tagged :data:`LANGUAGE`.
+
+The vocabularies and code lists are in :mod:`culturemesh.catalog.dcat_vocab`, the URI layout in
+:mod:`culturemesh.catalog.dcat_uris`; this module checks the products and builds the graph.
 """
 
 from __future__ import annotations
@@ -29,11 +32,36 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
 from culturemesh import events
+from culturemesh.catalog.dcat_uris import (
+    api_description,
+    api_port,
+    api_versions,
+    broker_ingress,
+    dataset_uri,
+    sparql_endpoint,
+)
+from culturemesh.catalog.dcat_vocab import (
+    ACCESS_RIGHTS,
+    CLOUDEVENTS_SPEC,
+    DATA_THEMES,
+    DEFAULT_THEME,
+    FILE_TYPES,
+    FORMATS,
+    GDI_KEYWORDS,
+    LANGUAGE,
+    MDCAT,
+    MEDIA_TYPES,
+    OPEN_DATA,
+    OPEN_DATA_SERVICE,
+    SPARQL_PROTOCOL,
+    VCARD,
+    theme_code,
+)
 from culturemesh.descriptor import Contact, Descriptor, OutputPort, PortType
 from culturemesh.errors import CultureMeshError
 from culturemesh.settings import DEFAULT_BROKER, DEFAULT_NAMESPACE
@@ -41,46 +69,6 @@ from culturemesh.versions import Manifest
 
 __all__ = ["LANGUAGE", "CatalogExportError", "CatalogInfo", "Entry", "build_graph", "to_turtle"]
 
-LANGUAGE = "en"
-VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
-MDCAT = Namespace("http://data.vlaanderen.be/ns/metadata-dcat#")  # as the shapes spell it (http)
-
-# The concept schemes the shapes name in their sh:hasValue constraints on skos:inScheme.
-ACCESS_RIGHTS = URIRef("http://publications.europa.eu/resource/authority/access-right")
-FILE_TYPES = URIRef("http://publications.europa.eu/resource/authority/file-type")
-MEDIA_TYPES = URIRef("https://www.iana.org/assignments/media-types/media-types.xhtml")
-DATA_THEMES = URIRef("https://vocab.belgif.be/auth/datatheme")
-GDI_KEYWORDS = URIRef("https://metadata.vlaanderen.be/id/GDI-Vlaanderen-Trefwoorden")
-
-# Output format -> (EU file-type code, IANA media type). The file-type table has every one of
-# them; Parquet's media type was registered with IANA in 2024.
-FORMATS: Mapping[str, tuple[str, str]] = {
-    "parquet": ("PARQUET", "application/vnd.apache.parquet"),
-    "csv": ("CSV", "text/csv"),
-    "json": ("JSON", "application/json"),
-    "nquads": ("RDF_N_QUADS", "application/n-quads"),
-    "turtle": ("RDF_TURTLE", "text/turtle"),
-    "jsonld": ("JSON_LD", "application/ld+json"),
-}
-
-# The Belgian data themes (the EU data themes, republished by BOSA). A descriptor's spec.themes
-# may name one by code or IRI; other words become keywords. Without one, a product gets EDUC
-# ("Education, culture and sport"), the theme of the cultural sector every product here is from.
-THEME_CODES = frozenset(
-    {"AGRI", "ECON", "EDUC", "ENER", "ENVI", "GOVE", "HEAL", "INTR", "JUST", "REGI", "SOCI", "TECH", "TRAN"}
-)
-DEFAULT_THEME = "EDUC"
-_THEME_IRI = re.compile(r"^https?://vocab\.belgif\.be/auth/datatheme/([A-Z]{4})$")
-
-# mdcat:statuut is mandatory on datasets and data services and must come from the GDI-Vlaanderen
-# keywords, whose only non-geographic values are "Vlaamse Open data" and "Vlaamse Open data
-# Service". DCAT-AP-VL is the profile of open-data portals; what a principal may actually read
-# is said by dct:accessRights (PUBLIC or RESTRICTED), per dataset and per service.
-OPEN_DATA = URIRef(f"{GDI_KEYWORDS}/VLOPENDATA")
-OPEN_DATA_SERVICE = URIRef(f"{GDI_KEYWORDS}/VLOPENDATASERVICE")
-
-SPARQL_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-protocol/")
-CLOUDEVENTS_SPEC = URIRef("https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/spec.md")
 _EMAIL = re.compile(r"^(mailto:)?[^@\s:/]+@[^@\s/]+$")
 
 Entry = tuple[Descriptor, Mapping[str, Sequence[Manifest]]]
@@ -173,34 +161,6 @@ def port_is_public(descriptor: Descriptor, port: str) -> bool:
     """Whether an anonymous reader sees the whole port: no access list and no classified column."""
     settings = descriptor.output_settings(port)
     return not settings.access and not settings.classification
-
-
-# --- where things live ----------------------------------------------------------------------------
-
-
-def sparql_endpoint(base: str, descriptor: Descriptor, port: str) -> str:
-    return f"{base}/sparql/{descriptor.domain}/{descriptor.name}/{port}"
-
-
-def api_port(base: str, descriptor: Descriptor, port: str) -> str:
-    return f"{base}/api/products/{descriptor.domain}/{descriptor.name}/ports/{port}"
-
-
-def api_versions(base: str, descriptor: Descriptor, port: str, version: str | None) -> str:
-    return f"{api_port(base, descriptor, port)}/versions" + (f"/{version}" if version else "")
-
-
-def api_description(base: str) -> str:
-    return f"{base}/api/openapi.yaml"
-
-
-def broker_ingress(base: str) -> str:
-    """Where the platform broker takes events; a subscription is a Trigger on that broker."""
-    return f"{base}/{DEFAULT_NAMESPACE}/{DEFAULT_BROKER}"
-
-
-def dataset_uri(base: str, descriptor: Descriptor) -> URIRef:
-    return URIRef(f"{base}/id/dataproduct/{descriptor.domain}/{descriptor.name}")
 
 
 class _Writer:
@@ -316,11 +276,11 @@ class _Writer:
 
     def themes(self, node: URIRef, descriptor: Descriptor) -> None:
         declared = descriptor.raw.get("spec", {}).get("themes") or []
-        codes = [code for theme in declared if (code := _theme_code(str(theme)))]
+        codes = [code for theme in declared if (code := theme_code(str(theme)))]
         for code in codes or [DEFAULT_THEME]:
             self.add(node, (DCAT.theme, self.concept(f"{DATA_THEMES}/{code}", DATA_THEMES)))
         for word in declared:
-            if not _theme_code(str(word)):
+            if not theme_code(str(word)):
                 self.add(node, (DCAT.keyword, self.text(str(word))))
 
     def distribution(
@@ -422,10 +382,3 @@ class _Writer:
             (DCAT.endpointDescription, self.url(CLOUDEVENTS_SPEC)),
         )
         return node
-
-
-def _theme_code(theme: str) -> str | None:
-    if theme.upper() in THEME_CODES:
-        return theme.upper()
-    match = _THEME_IRI.match(theme)
-    return match.group(1) if match and match.group(1) in THEME_CODES else None

@@ -24,6 +24,9 @@ Errors follow the spec's zero-value rules:
   range, as the spec defines for ``ABS(-2147483648)``; division or modulo by zero is ``0`` and a math error.
 - An unknown function, or a known one called with the wrong number of arguments, is ``false`` with a
   missingFunction error (its arguments are not evaluated).
+
+Values, casting and :class:`CesqlError` are in :mod:`culturemesh.mesh.cesql_values`, the built-in
+functions in :mod:`culturemesh.mesh.cesql_functions`; this module compiles and evaluates.
 """
 
 from __future__ import annotations
@@ -32,160 +35,33 @@ import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import TypeVar
 from typing import cast as typed
 
-from culturemesh.errors import MeshError
 from culturemesh.mesh import cesql_parse as syntax
+from culturemesh.mesh.cesql_functions import FUNCTIONS, Failure
 from culturemesh.mesh.cesql_parse import INT_MAX, INT_MIN, CesqlSyntaxError
+from culturemesh.mesh.cesql_values import (
+    CONTEXT_ATTRIBUTES,
+    ZERO,
+    CesqlError,
+    ErrorKind,
+    Value,
+    ValueType,
+    convert,
+    extension_value,
+)
 
 __all__ = ["CONTEXT_ATTRIBUTES", "CesqlError", "ErrorKind", "Expression", "Value", "compile_expression", "convert"]
 
-ErrorKind = Literal["parse", "math", "cast", "missingFunction", "functionEvaluation", "missingAttribute", "generic"]
-Value = bool | int | str
-ValueType = type[bool] | type[int] | type[str]
 T = TypeVar("T", bool, int, str)
 Eval = Callable[[Mapping[str, str], list["CesqlError"]], Value]
 
-CONTEXT_ATTRIBUTES = frozenset(
-    {"specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema"}
-)
-_ZERO: dict[ValueType, Value] = {bool: False, int: 0, str: ""}
-# Unicode White_Space, which TRIM removes (Python's str.strip() would also remove \x1c-\x1f).
-_WHITESPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
-_WHITESPACE += "\u2028\u2029\u202f\u205f\u3000"
-_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
-_CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,9}")
 _COMPARISON: dict[str, Callable[[int, int], bool]] = {
     "<": operator.lt,
     "<=": operator.le,
     ">": operator.gt,
     ">=": operator.ge,
-}
-
-
-class CesqlError(MeshError):
-    """A CESQL parse or evaluation error; ``kind`` is the spec's error type, ``position`` a 0-based offset."""
-
-    def __init__(self, kind: ErrorKind, detail: str, *, position: int, expression: str) -> None:
-        self.kind, self.detail, self.position, self.expression = kind, detail, position, expression
-        super().__init__(f"CESQL {kind} error at offset {position} of {expression!r}: {detail}")
-
-
-def convert(value: Value, target: ValueType, *, implicit: bool) -> tuple[Value, str | None]:
-    """``value`` cast to ``target`` (CESQL section 3.7); on failure the zero value and the reason."""
-    if type(value) is target:
-        return value, None
-    if target is str:
-        return (str(value).lower() if isinstance(value, bool) else str(value)), None
-    if isinstance(value, bool):  # to Integer
-        return int(value), None
-    if isinstance(value, int):  # to Boolean
-        if implicit:
-            return False, f"Integer {value} is not implicitly a Boolean; write BOOL({value}) or compare it"
-        return value != 0, None
-    if target is int:
-        digits = value.lstrip("+-").lstrip("0")
-        if _INTEGER_TEXT.fullmatch(value) and len(digits) <= 10 and INT_MIN <= (number := int(value)) <= INT_MAX:
-            return number, None
-        return 0, f"String {value!r} is not a 32-bit Integer"
-    if value.lower() in ("true", "false"):
-        return value.lower() == "true", None
-    return False, f"String {value!r} is not a Boolean (expected 'true' or 'false', in any case)"
-
-
-def _extension_value(text: str) -> Value:
-    if text in ("true", "false"):
-        return text == "true"
-    if _CANONICAL_INTEGER.fullmatch(text) and INT_MIN <= (number := int(text)) <= INT_MAX:
-        return number
-    return text
-
-
-class _Failure(Exception):
-    """Raised by a built-in function: the error it reports and the value it still returns."""
-
-    def __init__(self, kind: ErrorKind, detail: str, value: Value) -> None:
-        super().__init__(detail)
-        self.kind, self.detail, self.value = kind, detail, value
-
-
-@dataclass(frozen=True, slots=True)
-class _Function:
-    params: tuple[ValueType | None, ...]  # None: any type, passed as it is
-    returns: ValueType
-    impl: Callable[[Sequence[Any]], Value]  # arguments already cast to ``params``
-    variadic: ValueType | None = None
-
-    def accepts(self, arity: int) -> bool:
-        return arity == len(self.params) or (self.variadic is not None and arity > len(self.params))
-
-    def parameters(self, arity: int) -> tuple[ValueType | None, ...]:
-        return self.params + (self.variadic,) * (arity - len(self.params))
-
-
-def _left(args: Sequence[Any]) -> str:
-    text, count = args
-    if count < 0:
-        raise _Failure("functionEvaluation", f"length {count} is negative; returning the string whole", text)
-    return typed(str, text[:count])
-
-
-def _right(args: Sequence[Any]) -> str:
-    text, count = args
-    if count < 0:
-        raise _Failure("functionEvaluation", f"length {count} is negative; returning the string whole", text)
-    return typed(str, text[len(text) - count :] if count < len(text) else text)
-
-
-def _substring(args: Sequence[Any]) -> str:
-    text, position, length = (*args, None) if len(args) == 2 else args
-    if length is not None and length < 0:
-        raise _Failure("functionEvaluation", f"length {length} is negative", "")
-    if not -len(text) <= position <= len(text):
-        raise _Failure("functionEvaluation", f"position {position} is outside {text!r} (length {len(text)})", "")
-    if position == 0:
-        return ""
-    start = position - 1 if position > 0 else len(text) + position
-    return typed(str, text[start:] if length is None else text[start : start + length])
-
-
-def _abs(args: Sequence[Any]) -> int:
-    if args[0] == INT_MIN:
-        raise _Failure("math", f"{INT_MIN} has no 32-bit absolute value; returning {INT_MAX}", INT_MAX)
-    return abs(typed(int, args[0]))
-
-
-def _explicit_cast(target: ValueType) -> Callable[[Sequence[Any]], Value]:
-    def impl(args: Sequence[Any]) -> Value:
-        result, problem = convert(args[0], target, implicit=False)
-        if problem is not None:
-            raise _Failure("cast", problem, result)
-        return result
-
-    return impl
-
-
-def _castable(target: ValueType) -> Callable[[Sequence[Any]], Value]:
-    return lambda args: convert(args[0], target, implicit=False)[1] is None
-
-
-_FUNCTIONS: dict[str, tuple[_Function, ...]] = {
-    "ABS": (_Function((int,), int, _abs),),
-    "LENGTH": (_Function((str,), int, lambda a: len(a[0])),),
-    "CONCAT": (_Function((), str, "".join, variadic=str),),
-    "CONCAT_WS": (_Function((str,), str, lambda a: a[0].join(a[1:]), variadic=str),),
-    "LOWER": (_Function((str,), str, lambda a: a[0].lower()),),
-    "UPPER": (_Function((str,), str, lambda a: a[0].upper()),),
-    "TRIM": (_Function((str,), str, lambda a: a[0].strip(_WHITESPACE)),),
-    "LEFT": (_Function((str, int), str, _left),),
-    "RIGHT": (_Function((str, int), str, _right),),
-    "SUBSTRING": (_Function((str, int), str, _substring), _Function((str, int, int), str, _substring)),
-    "INT": (_Function((None,), int, _explicit_cast(int)),),
-    "BOOL": (_Function((None,), bool, _explicit_cast(bool)),),
-    "STRING": (_Function((None,), str, _explicit_cast(str)),),
-    "IS_INT": (_Function((None,), bool, _castable(int)),),
-    "IS_BOOL": (_Function((None,), bool, _castable(bool)),),
 }
 
 
@@ -264,7 +140,7 @@ class _Compiler:
 
     def attribute(self, node: syntax.Attribute) -> Eval:
         name, missing = node.name, f"the event has no attribute {node.name!r}"
-        typed_value: Callable[[str], Value] = str if name in CONTEXT_ATTRIBUTES else _extension_value
+        typed_value: Callable[[str], Value] = str if name in CONTEXT_ATTRIBUTES else extension_value
 
         def run(event: Mapping[str, str], errors: list[CesqlError]) -> Value:
             text = event.get(name)
@@ -366,9 +242,9 @@ class _Compiler:
         return _strict([operand, *(part.run for part in elements)], False, scan)
 
     def call(self, node: syntax.Call, args: list[Eval]) -> Eval:
-        function = next((f for f in _FUNCTIONS.get(node.name, ()) if f.accepts(len(args))), None)
+        function = next((f for f in FUNCTIONS.get(node.name, ()) if f.accepts(len(args))), None)
         if function is None:
-            known = ", ".join(sorted(_FUNCTIONS))
+            known = ", ".join(sorted(FUNCTIONS))
             problem = f"no function {node.name} taking {len(args)} argument(s); built-in functions: {known}"
             return _constant(False, (self.error("missingFunction", node.pos, problem),)).run
         params, impl, name, pos = function.parameters(len(args)), function.impl, node.name, node.pos
@@ -377,11 +253,11 @@ class _Compiler:
             cast = [v if t is None else self.cast_to(v, t, errors, pos) for t, v in zip(params, values, strict=True)]
             try:
                 return impl(cast)
-            except _Failure as failure:
+            except Failure as failure:
                 errors.append(self.error(failure.kind, node.pos, f"{name}: {failure.detail}"))
                 return failure.value
 
-        return _strict(args, _ZERO[function.returns], invoke)
+        return _strict(args, ZERO[function.returns], invoke)
 
 
 def _truncated_division(x: int, y: int) -> int:
