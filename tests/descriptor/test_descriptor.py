@@ -380,3 +380,13 @@ def test_missing_descriptor_file_is_a_descriptor_error(tmp_path: Path) -> None:
 
 def test_empty_descriptor_is_an_issue() -> None:
     assert "empty" in only_issue("# nothing here\n").message
+
+
+def test_themes_must_be_a_list_of_words_naming_the_line() -> None:
+    summary = next(line for line in MINIMAL.splitlines() if line.strip().startswith("summary:"))
+    text = edited(summary, f"{summary}\n  themes: podiumkunsten")
+    issue = only_issue(text)
+    assert (issue.path, issue.line) == ("spec.themes", line_of(text, "themes:"))
+    assert issue.message == "expected a list, found the text 'podiumkunsten'"
+    listed = edited(summary, f"{summary}\n  themes: [podiumkunsten, EDUC]")
+    assert load_descriptor_text(listed, source="data-product.yaml").raw["spec"]["themes"] == ["podiumkunsten", "EDUC"]
