@@ -47,6 +47,7 @@ def up(ctx: click.Context, port: int | None) -> None:
     registry.close()
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>` prints every thread's stack to stderr
     click.echo(f"culturemesh mesh on {settings.mesh_url}: {len(objects)} Knative objects from {source}", err=True)
+    click.echo(f"  web catalog {settings.mesh_url}/catalog/   JSON API {settings.mesh_url}/api/", err=True)
     asyncio.run(serve(settings, objects))
 
 
