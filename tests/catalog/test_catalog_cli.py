@@ -48,6 +48,9 @@ def test_register_list_show_and_search_through_the_cli(env: dict[str, str]) -> N
     document = json.loads(cli("catalog", "show", "museums/museum-visits", "--json", env=env).stdout)
     assert document["upstream"][0]["upstream"] == "events/uit-events"
     assert document["ports"][0]["update_every"] == "P1D" and document["ports"][0]["freshness"]["state"] == "fresh"
+    due = document["ports"][0]["freshness"]["due"]
+    assert "every P1D): fresh" in cli("catalog", "show", "museums/museum-visits", env=env).stdout
+    assert f"next due {due}" in cli("catalog", "show", "museums/museum-visits", env=env).stdout
     found = json.loads(cli("catalog", "search", "postal", "code", "--domain", "ticketing", "--json", env=env).stdout)
     assert [hit["id"] for hit in found] == [PRODUCT] and "columns" in found[0]["matched"]
     assert cli("catalog", "list", "--type", "linkeddata", env=env).stdout.split()[0] == "events/uit-events"

@@ -205,7 +205,10 @@ def _print_document(doc: dict[str, Any]) -> None:
     for port in doc["ports"]:
         fresh = port["freshness"]
         every = f", every {port['update_every']}" if port["update_every"] else ""
-        click.echo(f"\n  port {port['name']} ({port['type']}, {port['format']}{every}): {fresh['state']}")
+        timing = "".join(
+            f", {word} {fresh[key]}" for word, key in (("since", "since"), ("next due", "due")) if fresh.get(key)
+        )
+        click.echo(f"\n  port {port['name']} ({port['type']}, {port['format']}{every}): {fresh['state']}{timing}")
         for column in port["columns"]:
             label = f" [{column['classification']}]" if column["classification"] else ""
             click.echo(f"    {column['name']:<20} {column['type']}{label}  {column['description'] or ''}".rstrip())
