@@ -7,54 +7,8 @@
   :func:`culturemesh.backends.open_registry`;
 - :mod:`culturemesh.catalog.search`: ranked search with filters, identical on both backends;
 - :mod:`culturemesh.catalog.freshness`: when a product is stale, and its stale events.
+
+Import from those modules: the package itself imports nothing, so loading one part of the
+catalog (the web pages, the freshness checker) does not load the registry and its descriptor
+validation.
 """
-
-from culturemesh.catalog.registry import (
-    ANY,
-    ColumnRecord,
-    InvalidDescriptor,
-    InvalidQuery,
-    InvalidRegistration,
-    Lineage,
-    LineageEdge,
-    NotRegistered,
-    PortNotFound,
-    PortRecord,
-    PortRef,
-    ProductNotFound,
-    ProductRecord,
-    Registry,
-    RegistryConflict,
-    RegistryError,
-    RegistryUnavailable,
-    StaleMark,
-    SubscriptionRecord,
-    VersionNotFound,
-    VersionRecord,
-    subscription_from_trigger,
-)
-
-__all__ = [
-    "ANY",
-    "ColumnRecord",
-    "InvalidDescriptor",
-    "InvalidQuery",
-    "InvalidRegistration",
-    "Lineage",
-    "LineageEdge",
-    "NotRegistered",
-    "PortNotFound",
-    "PortRecord",
-    "PortRef",
-    "ProductNotFound",
-    "ProductRecord",
-    "Registry",
-    "RegistryConflict",
-    "RegistryError",
-    "RegistryUnavailable",
-    "StaleMark",
-    "SubscriptionRecord",
-    "VersionNotFound",
-    "VersionRecord",
-    "subscription_from_trigger",
-]

@@ -28,6 +28,7 @@ class Catalog:
     opener: Callable[[Settings], Registry] | None = None
     _registry: Registry | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _tokens: TokenStore | None = field(default=None, init=False)  # one: the file is parsed when it changes
 
     @property
     def registry(self) -> Registry:
@@ -43,7 +44,9 @@ class Catalog:
 
     def principal(self, authorization: str | None) -> str:
         """The principal of an ``Authorization`` header; :class:`ApiError` 401 when it is not valid."""
-        principal = TokenStore(self.settings.home).authenticate(authorization)
+        if self._tokens is None:
+            self._tokens = TokenStore(self.settings.home)
+        principal = self._tokens.authenticate(authorization)
         if principal is None:
             raise ApiError(
                 401,
